@@ -1,0 +1,867 @@
+package dev.camelbatch.openaibatch.api;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Function;
+
+import javax.net.ssl.HostnameVerifier;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.entity.mime.FileBody;
+import org.apache.hc.client5.http.entity.mime.HttpMultipartMode;
+import org.apache.hc.client5.http.entity.mime.MultipartEntityBuilder;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
+import org.apache.hc.client5.http.ssl.HttpsSupport;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+import org.apache.hc.client5.http.ssl.TrustAllStrategy;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.net.URIBuilder;
+import org.apache.hc.core5.ssl.SSLContextBuilder;
+import org.apache.hc.core5.ssl.SSLContexts;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client for the OpenAI Files and Batch API (and the Azure OpenAI flavour of it), on Apache HttpClient 5 (classic,
+ * blocking) and Jackson. Thread-safe; one instance holds a connection pool: share it and {@link #close()} it.
+ * <p>
+ * Errors: an error status becomes an {@link OpenAIApiException} (or a subclass); an I/O failure an
+ * {@link OpenAIConnectionException}. Retryable failures (429, 408, 5xx, connection failures, resets, timeouts) are
+ * retried according to the configured {@link RetryPolicy}; 4xx are not. {@link #createBatch(CreateBatchRequest)} is
+ * only retried when the request was certainly not processed (see there).
+ * <p>
+ * Neither log lines nor exception messages contain request headers or the API key.
+ */
+public class OpenAIBatchClient implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchClient.class);
+
+    private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
+    private static final ContentType JSON_UTF8 = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
+    private static final ContentType UPLOAD_CONTENT_TYPE = ContentType.APPLICATION_OCTET_STREAM;
+
+    private final OpenAIClientConfig config;
+    private final RetryPolicy retryPolicy;
+    private final ObjectMapper mapper = OpenAIJson.mapper();
+    private final PoolingHttpClientConnectionManager connectionManager;
+    private final CloseableHttpClient http;
+    private final Clock clock = Clock.systemUTC();
+
+    /** How a call may be retried after an I/O failure. */
+    private enum Mode {
+        /** Retry on any retryable I/O failure (reads, deletes, cancel, upload). */
+        RETRY_IO,
+        /** Retry only when the request certainly did not reach the server. */
+        CREATE_BATCH
+    }
+
+    @FunctionalInterface
+    private interface EntityFactory {
+        HttpEntity create() throws IOException;
+    }
+
+    @FunctionalInterface
+    private interface ResponseHandler<T> {
+        T handle(ClassicHttpResponse response) throws IOException;
+    }
+
+    public OpenAIBatchClient(OpenAIClientConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.retryPolicy = config.getRetryPolicy();
+        this.connectionManager = buildConnectionManager(config);
+        HttpClientBuilder builder = HttpClients.custom()
+                .setConnectionManager(connectionManager)
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setResponseTimeout(timeout(config.getResponseTimeout()))
+                        .setConnectionRequestTimeout(timeout(config.getConnectTimeout()))
+                        // no redirects: a redirect to another host must never carry the key along
+                        .setRedirectsEnabled(false)
+                        .build())
+                // this class retries by itself (with the outcome-unknown rule for batch creation)
+                .disableAutomaticRetries()
+                // bytes are counted against Content-Length for truncation detection: no transparent gzip
+                .disableContentCompression()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .evictIdleConnections(TimeValue.ofSeconds(30))
+                .setUserAgent(config.getUserAgent());
+        if (config.getProxyHost() != null) {
+            builder.setProxy(new HttpHost(config.getProxyHost(), config.getProxyPort()));
+        }
+        this.http = builder.build();
+    }
+
+    private static PoolingHttpClientConnectionManager buildConnectionManager(OpenAIClientConfig config) {
+        SSLContext sslContext;
+        HostnameVerifier verifier;
+        HostnameVerificationPolicy policy;
+        if (config.isTrustAllCertificates()) {
+            LOG.warn("TLS certificate and host name verification are DISABLED (trustAllCertificates=true)");
+            try {
+                sslContext = SSLContextBuilder.create().loadTrustMaterial(TrustAllStrategy.INSTANCE).build();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("cannot create a trust-all SSL context", e);
+            }
+            verifier = NoopHostnameVerifier.INSTANCE;
+            policy = HostnameVerificationPolicy.CLIENT;
+        } else {
+            sslContext = config.getSslContext() != null ? config.getSslContext() : SSLContexts.createSystemDefault();
+            verifier = HttpsSupport.getDefaultHostnameVerifier();
+            policy = HostnameVerificationPolicy.BOTH;
+        }
+        int max = config.getMaxConnections();
+        return PoolingHttpClientConnectionManagerBuilder.create()
+                .setTlsSocketStrategy(new DefaultClientTlsStrategy(sslContext, policy, verifier))
+                .setMaxConnTotal(max)
+                .setMaxConnPerRoute(max)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(timeout(config.getConnectTimeout()))
+                        .setSocketTimeout(timeout(config.getResponseTimeout()))
+                        // a pooled connection idle for more than 2 s is checked before reuse, so that a request is
+                        // rarely written to a connection the server has already closed
+                        .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+                        .build())
+                .build();
+    }
+
+    private static Timeout timeout(Duration d) {
+        return Timeout.ofMilliseconds(d.toMillis());
+    }
+
+    /** The configuration (its {@code toString()} masks the key). */
+    public OpenAIClientConfig getConfig() {
+        return config;
+    }
+
+    // ------------------------------------------------------------------------------------------------- Files
+
+    /**
+     * Uploads a file ({@code POST /files}, multipart/form-data). The body is streamed from the path, never held in
+     * memory; on a retryable failure the upload is repeated from the file.
+     *
+     * @param jsonl               the file to upload
+     * @param filename            the file name to announce, or {@code null} for the path's file name
+     * @param purpose             e.g. {@code batch}
+     * @param expiresAfterSeconds when not {@code null}, sends {@code expires_after[anchor]=created_at} and
+     *                            {@code expires_after[seconds]} (the API accepts 3600..2592000)
+     */
+    public OpenAIFile uploadFile(Path jsonl, String filename, String purpose, Long expiresAfterSeconds) {
+        Objects.requireNonNull(jsonl, "jsonl");
+        requireText(purpose, "purpose");
+        if (!Files.isRegularFile(jsonl)) {
+            throw new UncheckedIOException(new NoSuchFileException(jsonl.toString(), null, "not a regular file"));
+        }
+        if (!Files.isReadable(jsonl)) {
+            throw new UncheckedIOException(new IOException("file is not readable: " + jsonl));
+        }
+        String name = filename != null && !filename.isBlank() ? filename : jsonl.getFileName().toString();
+        EntityFactory body = () -> {
+            MultipartEntityBuilder mb = MultipartEntityBuilder.create()
+                    .setMode(HttpMultipartMode.EXTENDED)
+                    .setCharset(StandardCharsets.UTF_8)
+                    .addTextBody("purpose", purpose, ContentType.TEXT_PLAIN.withCharset(StandardCharsets.UTF_8));
+            if (expiresAfterSeconds != null) {
+                mb.addTextBody("expires_after[anchor]", FileExpirationAfter.ANCHOR_CREATED_AT,
+                        ContentType.TEXT_PLAIN.withCharset(StandardCharsets.UTF_8));
+                mb.addTextBody("expires_after[seconds]", String.valueOf(expiresAfterSeconds),
+                        ContentType.TEXT_PLAIN.withCharset(StandardCharsets.UTF_8));
+            }
+            mb.addPart("file", new FileBody(jsonl.toFile(), UPLOAD_CONTENT_TYPE, name));
+            return mb.build();
+        };
+        return execute("POST", "/files", null, body, Mode.RETRY_IO, null, jsonHandler(OpenAIFile.class), false);
+    }
+
+    /** {@code GET /files/{id}}. */
+    public OpenAIFile retrieveFile(String fileId) {
+        return execute("GET", "/files/" + segment(fileId, "fileId"), null, null, Mode.RETRY_IO, null,
+                jsonHandler(OpenAIFile.class), false);
+    }
+
+    /**
+     * {@code GET /files}: one page.
+     *
+     * @param purpose only files of this purpose, or {@code null}
+     * @param after   cursor (a file id), or {@code null} for the first page
+     * @param limit   page size (1..10000), or {@code null} for the server default
+     * @param order   {@code asc} or {@code desc} (by created_at), or {@code null} for the server default (desc)
+     */
+    public FileList listFiles(String purpose, String after, Integer limit, String order) {
+        List<String[]> query = new ArrayList<>();
+        addParam(query, "purpose", purpose);
+        addParam(query, "after", after);
+        addParam(query, "limit", limit == null ? null : String.valueOf(limit));
+        addParam(query, "order", order);
+        return execute("GET", "/files", query, null, Mode.RETRY_IO, null, jsonHandler(FileList.class), false);
+    }
+
+    /** All files, page after page, fetched lazily (server default page size). */
+    public Iterator<OpenAIFile> iterateFiles(String purpose, String order) {
+        return iterateFiles(purpose, order, null);
+    }
+
+    /** All files, page after page of {@code pageSize} (or the server default when {@code null}), fetched lazily. */
+    public Iterator<OpenAIFile> iterateFiles(String purpose, String order, Integer pageSize) {
+        return new PageIterator<>(after -> {
+            FileList page = listFiles(purpose, after, pageSize, order);
+            return new PageIterator.Page<>(page.getData(), page.hasMore(), page.nextCursor());
+        });
+    }
+
+    /** {@code DELETE /files/{id}}. */
+    public FileDeleted deleteFile(String fileId) {
+        return execute("DELETE", "/files/" + segment(fileId, "fileId"), null, null, Mode.RETRY_IO, null,
+                jsonHandler(FileDeleted.class), false);
+    }
+
+    /**
+     * {@code GET /files/{id}/content}: a stream over the response body. The caller must close it; closing it before
+     * the end aborts the connection (nothing more is read). Failures before the body starts (429, 5xx, connection
+     * errors) are retried; once the body streams, a failure is reported by {@code read} as a
+     * {@link TruncatedDownloadException} (also when the body is shorter or longer than its Content-Length), and the
+     * caller may call this method again.
+     */
+    public InputStream downloadFileContent(String fileId) {
+        String path = "/files/" + segment(fileId, "fileId") + "/content";
+        return execute("GET", path, null, null, Mode.RETRY_IO, null,
+                response -> new DownloadInputStream(response, path), true);
+    }
+
+    // ----------------------------------------------------------------------------------------------- Batches
+
+    /**
+     * {@code POST /batches}. The request is {@linkplain CreateBatchRequest#validate() validated} first
+     * ({@link IllegalArgumentException} on bad metadata).
+     * <p>
+     * Retried only when the request was certainly not processed: the connection could not be made, or the server
+     * answered 429/5xx (408 too). When the request may have reached the server but no answer came (timeout, reset,
+     * unreadable 2xx body), it is not retried: a {@link BatchCreationOutcomeUnknownException} carrying the request is
+     * thrown, and the caller reconciles (e.g. lists batches and matches metadata).
+     */
+    public Batch createBatch(CreateBatchRequest request) {
+        Objects.requireNonNull(request, "request");
+        request.validate();
+        byte[] json;
+        try {
+            json = mapper.writeValueAsBytes(request);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot serialize the batch request", e);
+        }
+        EntityFactory body = () -> new ByteArrayEntity(json, JSON_UTF8);
+        return execute("POST", "/batches", null, body, Mode.CREATE_BATCH, request, jsonHandler(Batch.class), false);
+    }
+
+    /** {@code GET /batches/{id}}. */
+    public Batch retrieveBatch(String batchId) {
+        return execute("GET", "/batches/" + segment(batchId, "batchId"), null, null, Mode.RETRY_IO, null,
+                jsonHandler(Batch.class), false);
+    }
+
+    /**
+     * {@code GET /batches}: one page, newest first.
+     *
+     * @param after cursor (a batch id), or {@code null} for the first page
+     * @param limit page size (1..100), or {@code null} for the server default (20)
+     */
+    public BatchList listBatches(String after, Integer limit) {
+        List<String[]> query = new ArrayList<>();
+        addParam(query, "after", after);
+        addParam(query, "limit", limit == null ? null : String.valueOf(limit));
+        return execute("GET", "/batches", query, null, Mode.RETRY_IO, null, jsonHandler(BatchList.class), false);
+    }
+
+    /** All batches, newest first, page after page of {@code pageSize} (server default when {@code null}), lazily. */
+    public Iterator<Batch> iterateBatches(Integer pageSize) {
+        return new PageIterator<>(after -> {
+            BatchList page = listBatches(after, pageSize);
+            return new PageIterator.Page<>(page.getData(), page.hasMore(), page.nextCursor());
+        });
+    }
+
+    /**
+     * {@code POST /batches/{id}/cancel}. Cancelling is idempotent, so it is retried like a read. Returns the batch,
+     * usually in status {@code cancelling}.
+     */
+    public Batch cancelBatch(String batchId) {
+        return execute("POST", "/batches/" + segment(batchId, "batchId") + "/cancel", null, null, Mode.RETRY_IO, null,
+                jsonHandler(Batch.class), false);
+    }
+
+    // ----------------------------------------------------------------------------------------------- Azure
+
+    /**
+     * The {@code endpoint} value (and JSONL {@code url}) to use with Azure OpenAI for an OpenAI-style endpoint.
+     * <p>
+     * Rule: Azure's classic data-plane API, addressed with a dated {@code api-version} (e.g. {@code 2024-10-21} or
+     * {@code 2025-04-01-preview}), names endpoints without the {@code /v1} prefix: {@code /v1/chat/completions}
+     * becomes {@code /chat/completions}. Azure's v1 API (base URL {@code .../openai/v1}, no api-version, or the
+     * values {@code v1}, {@code latest}, {@code preview}) uses the OpenAI form, so the endpoint is kept with
+     * {@code /v1}. An endpoint given without {@code /v1} is prefixed accordingly.
+     *
+     * @param endpoint   e.g. {@code /v1/chat/completions} or {@code /chat/completions}
+     * @param apiVersion the configured {@code api-version}, or {@code null}
+     */
+    public static String azureEndpointValue(String endpoint, String apiVersion) {
+        requireText(endpoint, "endpoint");
+        String e = endpoint.trim();
+        if (!e.startsWith("/")) {
+            e = "/" + e;
+        }
+        String withoutV1 = e.startsWith("/v1/") ? e.substring(3) : e;
+        String v = apiVersion == null ? "" : apiVersion.trim().toLowerCase(Locale.ROOT);
+        boolean v1Api = v.isEmpty() || v.equals("v1") || v.equals("latest") || v.equals("preview");
+        return v1Api ? "/v1" + withoutV1 : withoutV1;
+    }
+
+    // ----------------------------------------------------------------------------------------------- core
+
+    private <T> ResponseHandler<T> jsonHandler(Class<T> type) {
+        return response -> {
+            HttpEntity entity = response.getEntity();
+            if (entity == null) {
+                throw new JsonProcessingException("empty response body") {
+                    private static final long serialVersionUID = 1L;
+                };
+            }
+            try (InputStream in = entity.getContent()) {
+                T value = mapper.readValue(in, type);
+                if (value == null) {
+                    throw new JsonProcessingException("null response body") {
+                        private static final long serialVersionUID = 1L;
+                    };
+                }
+                return value;
+            }
+        };
+    }
+
+    private <T> T execute(String method, String path, List<String[]> query, EntityFactory body, Mode mode,
+                          CreateBatchRequest createRequest, ResponseHandler<T> handler, boolean streaming) {
+        URI uri = buildUri(path, query);
+        String target = method + " " + path + (query == null || query.isEmpty() ? "" : "?" + uri.getRawQuery());
+        long start = System.nanoTime();
+        int attempt = 0;
+        while (true) {
+            attempt++;
+            if (Thread.currentThread().isInterrupted()) {
+                throw new OpenAIConnectionException(target + " interrupted", new InterruptedIOException());
+            }
+            HttpUriRequestBase request = new HttpUriRequestBase(method, uri);
+            applyHeaders(request);
+            try {
+                if (body != null) {
+                    request.setEntity(body.create());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare the body of " + target, e);
+            }
+            long t0 = System.nanoTime();
+            CloseableHttpResponse response;
+            try {
+                response = doExecute(request);
+            } catch (IOException e) {
+                long ms = millisSince(t0);
+                String what = describe(e);
+                boolean notSent = definitelyNotSent(e);
+                if (mode == Mode.CREATE_BATCH && !notSent) {
+                    LOG.warn("{} failed after {} ms, outcome unknown (request may have been processed): {}; "
+                            + "not retrying", target, ms, what);
+                    throw new BatchCreationOutcomeUnknownException(target + ": outcome unknown after " + what
+                            + "; the batch may have been created, reconcile before creating it again",
+                            createRequest, e);
+                }
+                LOG.debug("{} -> I/O failure after {} ms (attempt {}): {}", target, ms, attempt, what);
+                if (isRetryableIo(e) && sleepBeforeRetry(target, attempt, start, null, what)) {
+                    continue;
+                }
+                throw new OpenAIConnectionException(target + " failed after " + attempt + " attempt(s): " + what, e);
+            }
+            int status = response.getCode();
+            String requestId = headerValue(response, "x-request-id");
+            if (status >= 200 && status < 300) {
+                boolean keepOpen = false;
+                try {
+                    T result = handler.handle(response);
+                    LOG.debug("{} -> {} in {} ms (attempt {}, request-id {})", target, status, millisSince(t0),
+                            attempt, requestId);
+                    keepOpen = streaming;
+                    return result;
+                } catch (IOException e) {
+                    String what = describe(e);
+                    if (mode == Mode.CREATE_BATCH) {
+                        LOG.warn("{} -> {} but the body could not be read ({}), request-id {}; outcome unknown, "
+                                + "not retrying", target, status, what, requestId);
+                        throw new BatchCreationOutcomeUnknownException(target + " answered " + status
+                                + " but the body could not be read (" + what + "), request-id " + requestId
+                                + "; the batch was probably created, reconcile before creating it again",
+                                createRequest, e);
+                    }
+                    if (e instanceof JsonProcessingException) {
+                        throw new OpenAIConnectionException(target + " answered " + status
+                                + " with a body that is not the expected JSON (request-id " + requestId + "): "
+                                + what, e);
+                    }
+                    if (isRetryableIo(e) && sleepBeforeRetry(target, attempt, start, null, what)) {
+                        continue;
+                    }
+                    throw new OpenAIConnectionException(target + " failed while reading the response after "
+                            + attempt + " attempt(s): " + what, e);
+                } finally {
+                    if (!keepOpen) {
+                        closeQuietly(response, !streaming);
+                    }
+                }
+            }
+            OpenAIApiException error;
+            try {
+                error = toApiException(response, status, requestId);
+            } finally {
+                closeQuietly(response, true);
+            }
+            LOG.debug("{} -> {} in {} ms (attempt {}, request-id {})", target, status, millisSince(t0), attempt,
+                    requestId);
+            if (error.isRetryable() && sleepBeforeRetry(target, attempt, start, error.getRetryAfter(),
+                    "HTTP " + status + describeApiError(error))) {
+                continue;
+            }
+            throw error;
+        }
+    }
+
+    /** Executes the request on the pooled HttpClient. */
+    @SuppressWarnings("deprecation")
+    private CloseableHttpResponse doExecute(HttpUriRequestBase request) throws IOException {
+        return http.execute(request, HttpClientContext.create());
+    }
+
+    private boolean sleepBeforeRetry(String target, int attempt, long startNanos, Duration hint, String reason) {
+        Duration delay = retryPolicy.delayFor(attempt, hint);
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+        if (!retryPolicy.allowsRetry(attempt, elapsed, delay)) {
+            if (retryPolicy.getMaxAttempts() > 1) {
+                LOG.warn("{} failed ({}); giving up after {} attempt(s) in {} ms", target, reason, attempt,
+                        elapsed.toMillis());
+            }
+            return false;
+        }
+        LOG.warn("{} failed ({}); retrying in {} ms{} (attempt {} of {})", target, reason, delay.toMillis(),
+                hint != null ? " as the server asked" : "", attempt + 1, retryPolicy.getMaxAttempts());
+        try {
+            Thread.sleep(delay.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OpenAIConnectionException(target + " interrupted while waiting to retry",
+                    new InterruptedIOException("interrupted"));
+        }
+        return true;
+    }
+
+    /** Whether an I/O failure happened before the request could reach the server. */
+    static boolean definitelyNotSent(IOException e) {
+        return e instanceof ConnectException // includes HttpHostConnectException (refused)
+                || e instanceof ConnectTimeoutException
+                || e instanceof UnknownHostException
+                || e instanceof NoRouteToHostException
+                || e instanceof ConnectionRequestTimeoutException // no pooled connection obtained
+                || e instanceof SSLHandshakeException;
+    }
+
+    static boolean isRetryableIo(IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+            return false;
+        }
+        if (e instanceof SSLPeerUnverifiedException) {
+            return false;
+        }
+        if (e instanceof SSLHandshakeException) {
+            // a certificate problem does not go away by retrying; a handshake cut short may
+            for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+                if (t instanceof CertificateException || t instanceof GeneralSecurityException) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static String describe(Throwable e) {
+        String msg = e.getMessage();
+        String name = e.getClass().getSimpleName();
+        if (msg == null || msg.isBlank()) {
+            return name;
+        }
+        if (e instanceof JsonProcessingException) {
+            msg = ((JsonProcessingException) e).getOriginalMessage();
+        }
+        return name + ": " + msg;
+    }
+
+    private static String describeApiError(OpenAIApiException e) {
+        StringBuilder sb = new StringBuilder();
+        if (e.getType() != null) {
+            sb.append(" type=").append(e.getType());
+        }
+        if (e.getCode() != null) {
+            sb.append(" code=").append(e.getCode());
+        }
+        if (e.getRequestId() != null) {
+            sb.append(" request-id=").append(e.getRequestId());
+        }
+        return sb.toString();
+    }
+
+    private OpenAIApiException toApiException(ClassicHttpResponse response, int status, String requestId) {
+        Duration retryAfter = RetryPolicy.parseRetryAfter(headerValue(response, "retry-after-ms"),
+                headerValue(response, "Retry-After"), clock);
+        String type = null;
+        String code = null;
+        String message = null;
+        String param = null;
+        String raw = null;
+        try {
+            raw = readLimited(response.getEntity());
+        } catch (IOException e) {
+            LOG.debug("could not read the error body of a {} response: {}", status, describe(e));
+        }
+        if (raw != null && !raw.isBlank()) {
+            try {
+                JsonNode root = mapper.readTree(raw);
+                JsonNode err = root != null && root.path("error").isObject() ? root.get("error") : root;
+                if (err != null && err.isObject()) {
+                    message = text(err.get("message"));
+                    type = text(err.get("type"));
+                    code = text(err.get("code"));
+                    param = text(err.get("param"));
+                } else if (root != null && root.isTextual()) {
+                    message = root.asText();
+                }
+                if (message == null && root != null && root.path("error").isTextual()) {
+                    message = root.get("error").asText();
+                }
+            } catch (IOException | RuntimeException notJson) {
+                message = snippet(raw);
+            }
+        }
+        if (message == null || message.isBlank()) {
+            message = response.getReasonPhrase() == null || response.getReasonPhrase().isBlank()
+                    ? "HTTP " + status : response.getReasonPhrase();
+        }
+        return OpenAIApiException.of(status, redact(type), redact(code), redact(message), redact(param),
+                redact(requestId), retryAfter);
+    }
+
+    private static String text(JsonNode n) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return null;
+        }
+        return n.isValueNode() ? n.asText() : n.toString();
+    }
+
+    private static String snippet(String raw) {
+        String s = raw.replaceAll("[\\p{Cntrl}&&[^\t]]+", " ").trim();
+        return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+    }
+
+    private static String readLimited(HttpEntity entity) throws IOException {
+        if (entity == null) {
+            return null;
+        }
+        try (InputStream in = entity.getContent()) {
+            if (in == null) {
+                return null;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            int n;
+            while (out.size() < MAX_ERROR_BODY_BYTES && (n = in.read(buf)) != -1) {
+                out.write(buf, 0, Math.min(n, MAX_ERROR_BODY_BYTES - out.size()));
+            }
+            return out.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Masks any occurrence of the API key (defence in depth: a server should never echo it). */
+    String redact(String s) {
+        String key = config.getApiKey();
+        if (s == null || key == null || key.length() < 4) {
+            return s;
+        }
+        return s.replace(key, "****");
+    }
+
+    private void applyHeaders(HttpUriRequestBase request) {
+        if (config.hasApiKey()) {
+            if (config.isAzure()) {
+                request.setHeader("api-key", config.getApiKey());
+            } else {
+                request.setHeader("Authorization", "Bearer " + config.getApiKey());
+            }
+        }
+        if (config.getOrganization() != null) {
+            request.setHeader("OpenAI-Organization", config.getOrganization());
+        }
+        if (config.getProject() != null) {
+            request.setHeader("OpenAI-Project", config.getProject());
+        }
+        request.setHeader("Accept", "application/json");
+        request.setHeader("User-Agent", config.getUserAgent());
+    }
+
+    private URI buildUri(String path, List<String[]> query) {
+        try {
+            URIBuilder b = new URIBuilder(config.getBaseUrl() + path);
+            if (query != null) {
+                for (String[] p : query) {
+                    b.addParameter(p[0], p[1]);
+                }
+            }
+            if (config.isAzure() && config.getAzureApiVersion() != null) {
+                b.addParameter("api-version", config.getAzureApiVersion());
+            }
+            return b.build();
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("invalid URL for " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void addParam(List<String[]> query, String name, String value) {
+        if (value != null && !value.isEmpty()) {
+            query.add(new String[] {name, value});
+        }
+    }
+
+    private static String segment(String id, String name) {
+        requireText(id, name);
+        return URLEncoder.encode(id.trim(), StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static void requireText(String value, String name) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank");
+        }
+    }
+
+    private static String headerValue(ClassicHttpResponse response, String name) {
+        Header h = response.getFirstHeader(name);
+        return h == null ? null : h.getValue();
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000L;
+    }
+
+    private static void closeQuietly(CloseableHttpResponse response, boolean graceful) {
+        try {
+            if (graceful) {
+                response.close();
+            } else {
+                response.close(CloseMode.IMMEDIATE);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.trace("ignored failure while closing a response", e);
+        }
+    }
+
+    /** Closes the connection pool. */
+    @Override
+    public void close() {
+        try {
+            http.close(CloseMode.GRACEFUL);
+        } catch (RuntimeException e) {
+            LOG.debug("failure while closing the HTTP client", e);
+        }
+        connectionManager.close(CloseMode.GRACEFUL);
+    }
+
+    @Override
+    public String toString() {
+        return "OpenAIBatchClient{" + config + '}';
+    }
+
+    // ----------------------------------------------------------------------------------------------- download
+
+    /**
+     * The body of a content download: counts bytes, compares them with Content-Length at EOF, and turns any failure
+     * while streaming into a {@link TruncatedDownloadException}. Closing before EOF aborts the connection.
+     */
+    private static final class DownloadInputStream extends InputStream {
+        private final CloseableHttpResponse response;
+        private final String target;
+        private final InputStream in;
+        private final long expected;
+        private long received;
+        private boolean eof;
+        private boolean closed;
+
+        DownloadInputStream(ClassicHttpResponse response, String target) throws IOException {
+            this.response = (CloseableHttpResponse) response;
+            this.target = target;
+            HttpEntity entity = response.getEntity();
+            this.in = entity == null ? InputStream.nullInputStream() : entity.getContent();
+            this.expected = entity == null ? 0 : entity.getContentLength();
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n == -1 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (closed) {
+                throw new IOException("stream closed");
+            }
+            if (eof) {
+                return -1;
+            }
+            if (len == 0) {
+                return 0;
+            }
+            int n;
+            try {
+                n = in.read(b, off, len);
+            } catch (IOException e) {
+                throw truncated("the connection failed after " + received + " bytes"
+                        + (expected >= 0 ? " of " + expected : "") + ": " + describe(e), e);
+            }
+            if (n == -1) {
+                eof = true;
+                if (expected >= 0 && received != expected) {
+                    throw truncated("the body ended after " + received + " bytes but Content-Length was "
+                            + expected, null);
+                }
+                return -1;
+            }
+            received += n;
+            if (expected >= 0 && received > expected) {
+                throw truncated("the body is longer than its Content-Length " + expected, null);
+            }
+            return n;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return closed || eof ? 0 : in.available();
+        }
+
+        private TruncatedDownloadException truncated(String detail, Throwable cause) {
+            LOG.warn("GET {}: truncated download: {}", target, detail);
+            abort();
+            return new TruncatedDownloadException("truncated download of " + target + ": " + detail, expected,
+                    received, cause);
+        }
+
+        private void abort() {
+            closed = true;
+            closeQuietly(response, false);
+        }
+
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            // at EOF the connection goes back to the pool; before EOF it is dropped (nothing more is read)
+            closeQuietly(response, eof);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------- paging
+
+    /** Lazily fetches page after page; a failure surfaces from {@code hasNext()}/{@code next()}. */
+    static final class PageIterator<T> implements Iterator<T> {
+
+        static final class Page<T> {
+            final List<T> items;
+            final boolean hasMore;
+            final String nextCursor;
+
+            Page(List<T> items, boolean hasMore, String nextCursor) {
+                this.items = items;
+                this.hasMore = hasMore;
+                this.nextCursor = nextCursor;
+            }
+        }
+
+        private final Function<String, Page<T>> fetcher;
+        private Iterator<T> current;
+        private String cursor;
+        private boolean more = true;
+
+        PageIterator(Function<String, Page<T>> fetcher) {
+            this.fetcher = fetcher;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while ((current == null || !current.hasNext()) && more) {
+                Page<T> page = fetcher.apply(cursor);
+                current = page.items.iterator();
+                String next = page.nextCursor;
+                // stop on an empty page, no more pages, or a cursor that does not advance
+                more = page.hasMore && !page.items.isEmpty() && next != null && !next.equals(cursor);
+                cursor = next;
+            }
+            return current != null && current.hasNext();
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            return current.next();
+        }
+    }
+}
