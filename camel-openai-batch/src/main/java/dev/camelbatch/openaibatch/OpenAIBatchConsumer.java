@@ -1,0 +1,298 @@
+package dev.camelbatch.openaibatch;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.engine.BatchEvent;
+import dev.camelbatch.openaibatch.engine.EmittedLine;
+import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePropertyKey;
+import org.apache.camel.Message;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the batch engine of its endpoint name and turns every line of a finished batch into an exchange. A line
+ * counts as delivered only when its exchange completes without an exception; otherwise emission of that batch stops
+ * and the same line is delivered again at the next engine cycle (after {@code pollInterval}), from the checkpoint.
+ */
+public class OpenAIBatchConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchConsumer.class);
+
+    private final OpenAIBatchEndpoint endpoint;
+    private OpenAIBatchRuntime runtime;
+    private BatchEngine engine;
+
+    public OpenAIBatchConsumer(OpenAIBatchEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    public OpenAIBatchEndpoint getEndpoint() {
+        return endpoint;
+    }
+
+    /** The engine driving this consumer's batches (for tests, JMX and the dev console). */
+    public BatchEngine getEngine() {
+        return engine;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        runtime = endpoint.acquireRuntime();
+        try {
+            engine = runtime.startEngine(endpoint.getConfiguration(), endpoint.getCamelContext(), this::deliver,
+                    this::onEvent);
+        } catch (Exception e) {
+            runtime.release();
+            runtime = null;
+            throw e;
+        }
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (runtime != null) {
+            runtime.stopEngine();
+            runtime.release();
+            runtime = null;
+            engine = null;
+        }
+        super.doStop();
+    }
+
+    boolean deliver(EmittedLine line) {
+        Exchange exchange = createExchange(false);
+        OpenAIBatchRequestFailedException failure = null;
+        try {
+            populate(exchange, line);
+            if (line.isError() && endpoint.getConfiguration().getErrorHandling() == ErrorHandlingMode.exception) {
+                failure = new OpenAIBatchRequestFailedException(line.customId(), line.statusCode(), line.errorCode(),
+                        line.errorMessage(), exchange);
+                exchange.setException(failure);
+                // let the route's error handler (e.g. a dead letter channel) take it, as Camel's bridge error
+                // handler does
+                exchange.setProperty(ExchangePropertyKey.ERRORHANDLER_BRIDGE, true);
+            }
+            getProcessor().process(exchange);
+        } catch (Exception e) {
+            exchange.setException(e);
+        }
+        Exception e = exchange.getException();
+        try {
+            if (e == null || (failure != null && e == failure)) {
+                if (e != null) {
+                    LOG.debug("Request {} failed and was not handled by the route's error handler: {}",
+                            line.customId(), e.getMessage());
+                }
+                return true;
+            }
+            getExceptionHandler().handleException("Processing line " + line.customId() + " of batch "
+                                                  + line.segment().getBatchId()
+                                                  + " failed; it will be delivered again",
+                    exchange, e);
+            return false;
+        } finally {
+            releaseExchange(exchange, false);
+        }
+    }
+
+    private void populate(Exchange exchange, EmittedLine line) throws Exception {
+        ObjectMapper mapper = runtime.mapper();
+        Message msg = exchange.getMessage();
+        SegmentInfo s = line.segment();
+        if (line.carriedHeaders() != null) {
+            RequestConverter.restoreHeaders(mapper, line.carriedHeaders(), exchange);
+        }
+        msg.setHeader(OpenAIBatchConstants.CUSTOM_ID, line.customId());
+        msg.setHeader(OpenAIBatchConstants.BATCH_ID, s.getBatchId());
+        msg.setHeader(OpenAIBatchConstants.BATCH_STATUS, s.getBatchStatus());
+        msg.setHeader(OpenAIBatchConstants.SEGMENT_ID, s.getId());
+        msg.setHeader(OpenAIBatchConstants.ENDPOINT, s.getEndpoint());
+        msg.setHeader(OpenAIBatchConstants.ATTEMPT, s.getAttempt());
+        msg.setHeader(OpenAIBatchConstants.LINE_ID, s.getBatchId() + ":" + line.customId());
+        msg.setHeader(OpenAIBatchConstants.IS_ERROR, line.isError());
+        if (line.statusCode() != null) {
+            msg.setHeader(OpenAIBatchConstants.STATUS_CODE, line.statusCode());
+        }
+        if (line.isError()) {
+            msg.setHeader(OpenAIBatchConstants.ERROR_CODE, line.errorCode());
+            msg.setHeader(OpenAIBatchConstants.ERROR_MESSAGE, line.errorMessage());
+        }
+        exchange.setProperty(ExchangePropertyKey.BATCH_INDEX, (int) line.index());
+        exchange.setProperty(ExchangePropertyKey.BATCH_SIZE, (int) line.size());
+        exchange.setProperty(ExchangePropertyKey.BATCH_COMPLETE, line.isLast());
+
+        JsonNode parsed = line.parsed();
+        JsonNode body = null;
+        if (parsed != null) {
+            JsonNode id = parsed.get("id");
+            if (id != null && id.isTextual()) {
+                msg.setHeader(OpenAIBatchConstants.LINE_REQUEST_ID, id.asText());
+            }
+            JsonNode resp = parsed.get("response");
+            if (resp != null && resp.isObject()) {
+                if (resp.hasNonNull("request_id")) {
+                    msg.setHeader(OpenAIBatchConstants.REQUEST_ID, resp.get("request_id").asText());
+                }
+                body = resp.get("body");
+                if (body != null && body.isObject()) {
+                    if (body.hasNonNull("model")) {
+                        msg.setHeader(OpenAIBatchConstants.RESPONSE_MODEL, body.get("model").asText());
+                    }
+                    usageHeaders(msg, body.get("usage"));
+                }
+            }
+        }
+        OutputFormat format = endpoint.getConfiguration().getOutputFormat();
+        if (parsed == null || format == OutputFormat.raw) {
+            msg.setBody(new String(line.raw(), StandardCharsets.UTF_8));
+        } else if (line.isError() && (body == null || body.isNull())) {
+            // no response body: the error line itself says what happened
+            msg.setBody(format == OutputFormat.map ? mapper.convertValue(parsed, Map.class)
+                    : new String(line.raw(), StandardCharsets.UTF_8));
+        } else if (format == OutputFormat.json) {
+            msg.setBody(mapper.writeValueAsString(body));
+        } else if (format == OutputFormat.map) {
+            msg.setBody(mapper.convertValue(body, Map.class));
+        } else {
+            msg.setBody(line.isError() ? mapper.writeValueAsString(body) : content(s.getEndpoint(), body, mapper));
+        }
+    }
+
+    private static void usageHeaders(Message msg, JsonNode usage) {
+        if (usage == null || !usage.isObject()) {
+            return;
+        }
+        JsonNode prompt = usage.has("prompt_tokens") ? usage.get("prompt_tokens") : usage.get("input_tokens");
+        JsonNode completion = usage.has("completion_tokens") ? usage.get("completion_tokens")
+                : usage.get("output_tokens");
+        if (prompt != null && prompt.canConvertToLong()) {
+            msg.setHeader(OpenAIBatchConstants.PROMPT_TOKENS, prompt.asLong());
+        }
+        if (completion != null && completion.canConvertToLong()) {
+            msg.setHeader(OpenAIBatchConstants.COMPLETION_TOKENS, completion.asLong());
+        }
+        if (usage.hasNonNull("total_tokens")) {
+            msg.setHeader(OpenAIBatchConstants.TOTAL_TOKENS, usage.get("total_tokens").asLong());
+        }
+        JsonNode cached = usage.has("prompt_tokens_details") ? usage.path("prompt_tokens_details").get("cached_tokens")
+                : usage.path("input_tokens_details").get("cached_tokens");
+        if (cached != null && cached.canConvertToLong()) {
+            msg.setHeader(OpenAIBatchConstants.CACHED_TOKENS, cached.asLong());
+        }
+        JsonNode reasoning = usage.has("completion_tokens_details")
+                ? usage.path("completion_tokens_details").get("reasoning_tokens")
+                : usage.path("output_tokens_details").get("reasoning_tokens");
+        if (reasoning != null && reasoning.canConvertToLong()) {
+            msg.setHeader(OpenAIBatchConstants.REASONING_TOKENS, reasoning.asLong());
+        }
+    }
+
+    /** The useful content of a response body. */
+    static Object content(String endpoint, JsonNode body, ObjectMapper mapper) {
+        if (body == null || body.isNull()) {
+            return null;
+        }
+        switch (endpoint) {
+            case "/v1/chat/completions": {
+                JsonNode c = body.path("choices").path(0).path("message").path("content");
+                return c.isMissingNode() || c.isNull() ? null : c.asText();
+            }
+            case "/v1/completions": {
+                JsonNode c = body.path("choices").path(0).path("text");
+                return c.isMissingNode() || c.isNull() ? null : c.asText();
+            }
+            case "/v1/responses": {
+                if (body.hasNonNull("output_text")) {
+                    return body.get("output_text").asText();
+                }
+                StringBuilder sb = new StringBuilder();
+                for (JsonNode item : body.path("output")) {
+                    if ("message".equals(item.path("type").asText())) {
+                        for (JsonNode part : item.path("content")) {
+                            if ("output_text".equals(part.path("type").asText())) {
+                                sb.append(part.path("text").asText());
+                            }
+                        }
+                    }
+                }
+                return sb.toString();
+            }
+            case "/v1/embeddings": {
+                JsonNode data = body.path("data");
+                if (data.size() == 1) {
+                    return toFloats(data.get(0).path("embedding"));
+                }
+                List<List<Double>> all = new ArrayList<>();
+                for (JsonNode d : data) {
+                    all.add(toFloats(d.path("embedding")));
+                }
+                return all;
+            }
+            case "/v1/moderations": {
+                JsonNode results = body.path("results");
+                return mapper.convertValue(results.size() == 1 ? results.get(0) : results, Object.class);
+            }
+            default:
+                return body.toString();
+        }
+    }
+
+    private static List<Double> toFloats(JsonNode arr) {
+        List<Double> v = new ArrayList<>(arr.size());
+        for (JsonNode n : arr) {
+            v.add(n.asDouble());
+        }
+        return v;
+    }
+
+    void onEvent(BatchEvent event) {
+        if (!endpoint.getConfiguration().isBatchEvents() || event.type() == BatchEvent.Type.SEALED) {
+            return;
+        }
+        Exchange exchange = createExchange(false);
+        try {
+            Message msg = exchange.getMessage();
+            SegmentInfo s = event.segment();
+            msg.setHeader(OpenAIBatchConstants.EVENT_TYPE, event.type().name());
+            if (s != null) {
+                msg.setHeader(OpenAIBatchConstants.SEGMENT_ID, s.getId());
+                msg.setHeader(OpenAIBatchConstants.BATCH_ID, s.getBatchId());
+                msg.setHeader(OpenAIBatchConstants.BATCH_STATUS, s.getBatchStatus());
+                msg.setHeader(OpenAIBatchConstants.COMPLETED_COUNT, s.getCompleted());
+                msg.setHeader(OpenAIBatchConstants.FAILED_COUNT, s.getFailed());
+                msg.setHeader(OpenAIBatchConstants.TOTAL_COUNT, s.getTotal());
+                msg.setHeader(OpenAIBatchConstants.ATTEMPT, s.getAttempt());
+                msg.setHeader(OpenAIBatchConstants.ENDPOINT, s.getEndpoint());
+                if (s.getInputTokens() != null) {
+                    msg.setHeader(OpenAIBatchConstants.PROMPT_TOKENS, s.getInputTokens());
+                }
+                if (s.getOutputTokens() != null) {
+                    msg.setHeader(OpenAIBatchConstants.COMPLETION_TOKENS, s.getOutputTokens());
+                }
+            }
+            msg.setBody(event.batch() != null ? event.batch() : event.message());
+            getProcessor().process(exchange);
+            if (exchange.getException() != null) {
+                getExceptionHandler().handleException("Processing a batch event failed", exchange,
+                        exchange.getException());
+            }
+        } catch (Exception e) {
+            getExceptionHandler().handleException("Processing a batch event failed", exchange, e);
+        } finally {
+            releaseExchange(exchange, false);
+        }
+    }
+}

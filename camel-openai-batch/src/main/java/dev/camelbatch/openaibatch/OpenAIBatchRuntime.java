@@ -1,0 +1,185 @@
+package dev.camelbatch.openaibatch;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
+import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
+import dev.camelbatch.openaibatch.api.OpenAIJson;
+import dev.camelbatch.openaibatch.api.RetryPolicy;
+import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.engine.BatchStore;
+import dev.camelbatch.openaibatch.engine.EngineConfig;
+import dev.camelbatch.openaibatch.engine.EngineListener;
+import dev.camelbatch.openaibatch.engine.FileBatchStore;
+import dev.camelbatch.openaibatch.engine.LineSink;
+import org.apache.camel.CamelContext;
+import org.apache.camel.util.ObjectHelper;
+
+/**
+ * What endpoints of one name share within a JVM: the store, and (while a consumer runs) the engine and its API
+ * client. Producers and consumers of the same name in different CamelContexts of one JVM meet here.
+ */
+final class OpenAIBatchRuntime {
+
+    private static final Map<String, OpenAIBatchRuntime> RUNTIMES = new HashMap<>();
+
+    private final String key;
+    private final String name;
+    private final BatchStore store;
+    private final ObjectMapper mapper;
+    private final Path workDir;
+    private int refs;
+    private BatchEngine engine;
+    private OpenAIBatchClient client;
+
+    private OpenAIBatchRuntime(String key, String name, BatchStore store, ObjectMapper mapper, Path workDir) {
+        this.key = key;
+        this.name = name;
+        this.store = store;
+        this.mapper = mapper;
+        this.workDir = workDir;
+    }
+
+    static OpenAIBatchRuntime acquire(OpenAIBatchEndpoint endpoint) throws Exception {
+        OpenAIBatchConfiguration conf = endpoint.getConfiguration();
+        Path base = storeDirectory(conf);
+        String key = base + "|" + endpoint.getName();
+        synchronized (RUNTIMES) {
+            OpenAIBatchRuntime rt = RUNTIMES.get(key);
+            if (rt == null) {
+                ObjectMapper mapper = OpenAIJson.mapper();
+                FileBatchStore store = new FileBatchStore(base, endpoint.getName(), conf.getSyncPolicy(),
+                        conf.getSyncInterval(), mapper);
+                store.start();
+                rt = new OpenAIBatchRuntime(key, endpoint.getName(), store, mapper, store.directory().resolve("work"));
+                RUNTIMES.put(key, rt);
+            }
+            rt.refs++;
+            return rt;
+        }
+    }
+
+    static Path storeDirectory(OpenAIBatchConfiguration conf) {
+        String dir = conf.getStoreDirectory();
+        if (ObjectHelper.isEmpty(dir)) {
+            dir = System.getProperty("user.home") + "/.camel-openai-batch";
+        }
+        return Path.of(dir).toAbsolutePath().normalize();
+    }
+
+    void release() {
+        synchronized (RUNTIMES) {
+            if (--refs > 0) {
+                return;
+            }
+            RUNTIMES.remove(key);
+        }
+        stopEngine();
+        store.close();
+    }
+
+    BatchStore store() {
+        return store;
+    }
+
+    ObjectMapper mapper() {
+        return mapper;
+    }
+
+    synchronized BatchEngine engine() {
+        return engine;
+    }
+
+    synchronized OpenAIBatchClient client(OpenAIBatchConfiguration conf, CamelContext context) throws Exception {
+        if (client == null) {
+            client = new OpenAIBatchClient(clientConfig(conf, context));
+        }
+        return client;
+    }
+
+    synchronized BatchEngine startEngine(OpenAIBatchConfiguration conf, CamelContext context, LineSink sink,
+            EngineListener listener) throws Exception {
+        if (engine != null) {
+            throw new IllegalStateException("A consumer of openai-batch:" + name + " is already running in this JVM;"
+                                            + " one consumer per name drives its batches");
+        }
+        EngineConfig ec = new EngineConfig();
+        ec.pollInterval = conf.getPollInterval();
+        ec.maxPollInterval = Math.max(conf.getPollInterval(), conf.getMaxPollInterval());
+        ec.maxInFlightBatches = conf.getMaxInFlightBatches();
+        ec.batchTimeout = conf.getBatchTimeout();
+        ec.deleteFiles = conf.isDeleteFiles();
+        ec.maxAttempts = conf.getMaxAttempts();
+        ec.stuckBatchTimeout = conf.getStuckBatchTimeout();
+        ec.cancelStuckBatches = conf.isCancelStuckBatches();
+        ec.cancelOnStop = conf.isCancelOnStop();
+        ec.maxEnqueuedTokens = conf.getMaxEnqueuedTokens();
+        ec.submitRetryDelay = Math.min(5_000, Math.max(100, conf.getPollInterval()));
+        ec.progressLogInterval = Math.max(conf.getPollInterval(), Math.min(60_000, conf.getMaxPollInterval()));
+        engine = new BatchEngine(store, client(conf, context), ec, sink, listener, mapper, workDir);
+        engine.start();
+        return engine;
+    }
+
+    synchronized void stopEngine() {
+        if (engine != null) {
+            engine.stop();
+            engine = null;
+        }
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+
+    void wakeUp() {
+        BatchEngine e;
+        synchronized (this) {
+            e = engine;
+        }
+        if (e != null) {
+            e.wakeUp();
+        }
+    }
+
+    static OpenAIClientConfig clientConfig(OpenAIBatchConfiguration conf, CamelContext context) throws Exception {
+        String apiKey = conf.getApiKey();
+        if (ObjectHelper.isEmpty(apiKey)) {
+            apiKey = System.getenv("OPENAI_API_KEY");
+        }
+        String baseUrl = conf.getBaseUrl();
+        if (ObjectHelper.isEmpty(baseUrl)) {
+            baseUrl = System.getenv("OPENAI_BASE_URL");
+        }
+        if (ObjectHelper.isEmpty(apiKey)) {
+            throw new IllegalArgumentException("No API key: set the option apiKey (on the component or the endpoint)"
+                                               + " or the environment variable OPENAI_API_KEY");
+        }
+        OpenAIClientConfig.Builder b = OpenAIClientConfig.builder()
+                .apiKey(apiKey)
+                .organization(conf.getOrganization())
+                .project(conf.getProject())
+                .azure(conf.isAzure())
+                .azureApiVersion(conf.getAzureApiVersion())
+                .connectTimeout(Duration.ofMillis(conf.getConnectTimeout()))
+                .responseTimeout(Duration.ofMillis(conf.getResponseTimeout()))
+                .maxConnections(conf.getMaxConnections())
+                .trustAllCertificates(conf.isTrustAllCertificates())
+                .retryPolicy(RetryPolicy.builder().maxAttempts(Math.max(1, conf.getMaxRetries())).build())
+                .userAgent("camel-openai-batch");
+        if (!ObjectHelper.isEmpty(baseUrl)) {
+            b.baseUrl(baseUrl);
+        }
+        if (conf.getProxyHost() != null && conf.getProxyPort() != null) {
+            b.proxy(conf.getProxyHost(), conf.getProxyPort());
+        }
+        if (conf.getSslContextParameters() != null) {
+            b.sslContext(conf.getSslContextParameters().createSSLContext(context));
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,406 @@
+package dev.camelbatch.openaibatch;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.RequestLines;
+import dev.camelbatch.openaibatch.engine.SpoolRecord;
+import dev.camelbatch.openaibatch.engine.TokenEstimator;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.file.GenericFile;
+import org.apache.camel.support.PatternHelper;
+
+/**
+ * Turns what an exchange carries into validated request lines: a prompt, a message list, a body (Map, JsonNode,
+ * POJO), a ready request line, or a whole JSONL document.
+ */
+final class RequestConverter {
+
+    private final OpenAIBatchConfiguration conf;
+    private final ObjectMapper mapper;
+    private final Map<String, JsonNode> defaults;
+    private final String[] carryPatterns;
+    private final TokenEstimator estimator;
+
+    RequestConverter(OpenAIBatchConfiguration conf, ObjectMapper mapper, TokenEstimator estimator) {
+        this.conf = conf;
+        this.mapper = mapper;
+        this.estimator = estimator;
+        RequestLines.checkEndpoint(conf.getEndpoint());
+        this.defaults = new LinkedHashMap<>();
+        if (conf.getBodyParameters() != null) {
+            for (Map.Entry<String, Object> e : conf.getBodyParameters().entrySet()) {
+                defaults.put(e.getKey(), toJson(e.getValue()));
+            }
+        }
+        if (conf.getCarryHeaders() != null && !conf.getCarryHeaders().isBlank()) {
+            this.carryPatterns = java.util.Arrays.stream(conf.getCarryHeaders().split(","))
+                    .map(String::trim).filter(s -> !s.isEmpty()).toArray(String[]::new);
+        } else {
+            this.carryPatterns = new String[0];
+        }
+    }
+
+    /** A body parameter value: JSON when it parses as JSON (numbers, booleans, objects), else a string. */
+    private JsonNode toJson(Object value) {
+        if (value instanceof String s) {
+            String t = s.trim();
+            if (!t.isEmpty() && (Character.isDigit(t.charAt(0)) || t.charAt(0) == '-' || t.charAt(0) == '{'
+                    || t.charAt(0) == '[' || t.equals("true") || t.equals("false") || t.equals("null"))) {
+                try {
+                    return mapper.readTree(t);
+                } catch (JsonProcessingException e) {
+                    return mapper.getNodeFactory().textNode(s);
+                }
+            }
+            return mapper.getNodeFactory().textNode(s);
+        }
+        return mapper.valueToTree(value);
+    }
+
+    /** Whether the body is a JSONL document rather than a single request. */
+    static boolean isDocument(Object body) {
+        return body instanceof GenericFile || body instanceof File || body instanceof Path
+               || body instanceof InputStream || body instanceof byte[];
+    }
+
+    static InputStream openDocument(Exchange exchange, Object body) throws IOException {
+        if (body instanceof GenericFile<?> gf) {
+            Object f = gf.getFile();
+            if (f instanceof File file) {
+                return new java.io.FileInputStream(file);
+            }
+            InputStream in = exchange.getContext().getTypeConverter().convertTo(InputStream.class, exchange, body);
+            if (in == null) {
+                throw new InvalidRequestException("body", "cannot read the file " + gf.getFileName());
+            }
+            return in;
+        }
+        if (body instanceof File f) {
+            return new java.io.FileInputStream(f);
+        }
+        if (body instanceof Path p) {
+            return java.nio.file.Files.newInputStream(p);
+        }
+        if (body instanceof InputStream in) {
+            return in;
+        }
+        return new java.io.ByteArrayInputStream((byte[]) body);
+    }
+
+    /** The carried headers of an exchange as JSON, or null. */
+    byte[] carriedHeaders(Exchange exchange) throws IOException {
+        if (carryPatterns.length == 0) {
+            return null;
+        }
+        ObjectNode out = null;
+        for (Map.Entry<String, Object> h : exchange.getMessage().getHeaders().entrySet()) {
+            if (!matches(h.getKey())) {
+                continue;
+            }
+            if (out == null) {
+                out = mapper.createObjectNode();
+            }
+            out.set(h.getKey(), encodeHeader(h.getKey(), h.getValue()));
+        }
+        return out == null ? null : mapper.writeValueAsBytes(out);
+    }
+
+    private boolean matches(String header) {
+        for (String p : carryPatterns) {
+            if (PatternHelper.matchPattern(header, p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Strings and booleans as themselves, numbers with their Java type so they come back as they went. */
+    private JsonNode encodeHeader(String name, Object v) {
+        if (v == null) {
+            return mapper.getNodeFactory().nullNode();
+        }
+        if (v instanceof String s) {
+            return mapper.getNodeFactory().textNode(s);
+        }
+        if (v instanceof Boolean b) {
+            return mapper.getNodeFactory().booleanNode(b);
+        }
+        if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte
+                || v instanceof Double || v instanceof Float || v instanceof BigDecimal || v instanceof BigInteger) {
+            ObjectNode n = mapper.createObjectNode();
+            n.put("t", v.getClass().getSimpleName());
+            n.put("v", v.toString());
+            return n;
+        }
+        if (v instanceof Character c) {
+            return mapper.getNodeFactory().textNode(c.toString());
+        }
+        throw new InvalidRequestException("header." + name, "header '" + name + "' is a " + v.getClass().getName()
+                                                            + ", which cannot be carried faithfully; carried headers"
+                                                            + " must be strings, numbers or booleans (convert it"
+                                                            + " first)");
+    }
+
+    /** Restores carried headers written by {@link #carriedHeaders}. */
+    static void restoreHeaders(ObjectMapper mapper, byte[] json, Exchange exchange) throws IOException {
+        JsonNode n = mapper.readTree(json);
+        n.fields().forEachRemaining(e -> {
+            JsonNode v = e.getValue();
+            Object value;
+            if (v.isNull()) {
+                value = null;
+            } else if (v.isTextual()) {
+                value = v.asText();
+            } else if (v.isBoolean()) {
+                value = v.asBoolean();
+            } else if (v.isObject() && v.has("t")) {
+                String s = v.path("v").asText();
+                value = switch (v.path("t").asText()) {
+                    case "Integer" -> Integer.valueOf(s);
+                    case "Long" -> Long.valueOf(s);
+                    case "Short" -> Short.valueOf(s);
+                    case "Byte" -> Byte.valueOf(s);
+                    case "Double" -> Double.valueOf(s);
+                    case "Float" -> Float.valueOf(s);
+                    case "BigDecimal" -> new BigDecimal(s);
+                    case "BigInteger" -> new BigInteger(s);
+                    default -> s;
+                };
+            } else {
+                value = v.toString();
+            }
+            exchange.getMessage().setHeader(e.getKey(), value);
+        });
+    }
+
+    /** One request from a single-request body. */
+    Converted single(Exchange exchange, String model, String headerCustomId, byte[] carried) throws IOException {
+        Object body = exchange.getMessage().getBody();
+        if (body == null) {
+            throw new InvalidRequestException("body", "the message body is empty: send a prompt, a message list, a"
+                                                      + " request body or a request line");
+        }
+        String endpoint = conf.getEndpoint();
+        ObjectNode reqBody;
+        String customId = headerCustomId;
+        if (body instanceof String s) {
+            reqBody = promptBody(s, model);
+        } else if (body instanceof CharSequence cs) {
+            reqBody = promptBody(cs.toString(), model);
+        } else {
+            JsonNode tree;
+            try {
+                tree = body instanceof JsonNode j ? j.deepCopy() : mapper.valueToTree(body);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRequestException("body", "the body (" + body.getClass().getName()
+                                                          + ") cannot be serialised to JSON: " + e.getMessage());
+            }
+            if (tree.isArray()) {
+                reqBody = listBody((ArrayNode) tree, model);
+            } else if (tree.isObject() && tree.has("body") && (tree.has("custom_id") || tree.has("url"))) {
+                ObjectNode line = (ObjectNode) tree;
+                if (customId == null && line.hasNonNull("custom_id")) {
+                    customId = line.get("custom_id").asText();
+                }
+                JsonNode b = line.get("body");
+                if (b == null || !b.isObject()) {
+                    throw new InvalidRequestException("body", "the request line's body must be a JSON object");
+                }
+                reqBody = (ObjectNode) b;
+                fillModel(reqBody, model);
+                RequestLines.applyDefaults(reqBody, defaults);
+                if (customId == null) {
+                    customId = newId();
+                }
+                line.put("custom_id", customId);
+                line.set("body", reqBody);
+                byte[] bytes = RequestLines.validateAndSerialize(mapper, line, endpoint, conf.getMaxBatchBytes());
+                return new Converted(reqBody.get("model").asText(), new SpoolRecord(customId, bytes, carried,
+                        estimate(reqBody)));
+            } else if (tree.isObject()) {
+                reqBody = (ObjectNode) tree;
+                fillModel(reqBody, model);
+                RequestLines.applyDefaults(reqBody, defaults);
+            } else {
+                throw new InvalidRequestException("body", "the body must be a prompt, a message list, an object or a"
+                                                          + " request line; was " + tree.getNodeType());
+            }
+        }
+        if (customId == null) {
+            customId = newId();
+        }
+        ObjectNode line = mapper.createObjectNode();
+        line.put("custom_id", customId);
+        line.put("method", "POST");
+        line.put("url", endpoint);
+        line.set("body", reqBody);
+        byte[] bytes = RequestLines.validateAndSerialize(mapper, line, endpoint, conf.getMaxBatchBytes());
+        return new Converted(reqBody.get("model").asText(), new SpoolRecord(customId, bytes, carried,
+                estimate(reqBody)));
+    }
+
+    /**
+     * One request from a line of a JSONL document: a request line, or a body (no custom_id/url: gets an id and the
+     * endpoint).
+     */
+    Converted documentLine(byte[] raw, long lineNumber, String model, byte[] carried) {
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(strictUtf8(raw, lineNumber));
+        } catch (JsonProcessingException e) {
+            throw new InvalidRequestException("line", lineNumber, "not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidRequestException("line", lineNumber, "cannot be read: " + e.getMessage());
+        }
+        try {
+            if (!tree.isObject()) {
+                throw new InvalidRequestException("line", "a JSONL line must be a JSON object, was "
+                                                          + tree.getNodeType());
+            }
+            ObjectNode line = (ObjectNode) tree;
+            ObjectNode body;
+            if (line.has("body") && (line.has("custom_id") || line.has("url") || line.has("method"))) {
+                JsonNode b = line.get("body");
+                if (b == null || !b.isObject()) {
+                    throw new InvalidRequestException("body", "the request line's body must be a JSON object");
+                }
+                body = (ObjectNode) b;
+                if (!line.hasNonNull("custom_id")) {
+                    line.put("custom_id", newId());
+                }
+            } else {
+                body = line;
+                line = mapper.createObjectNode();
+                line.put("custom_id", newId());
+                line.put("method", "POST");
+                line.put("url", conf.getEndpoint());
+                line.set("body", body);
+            }
+            fillModel(body, model);
+            RequestLines.applyDefaults(body, defaults);
+            byte[] bytes = RequestLines.validateAndSerialize(mapper, line, conf.getEndpoint(),
+                    conf.getMaxBatchBytes());
+            return new Converted(body.get("model").asText(),
+                    new SpoolRecord(line.get("custom_id").asText(), bytes, carried, estimate(body)));
+        } catch (InvalidRequestException e) {
+            throw e.atLine(lineNumber);
+        } catch (IOException e) {
+            throw new InvalidRequestException("line", lineNumber, e.getMessage());
+        }
+    }
+
+    private static String strictUtf8(byte[] raw, long lineNumber) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidRequestException("line", lineNumber, "is not valid UTF-8");
+        }
+    }
+
+    private ObjectNode promptBody(String prompt, String model) {
+        ObjectNode body = mapper.createObjectNode();
+        if (model != null) {
+            body.put("model", model);
+        }
+        switch (conf.getEndpoint()) {
+            case "/v1/chat/completions" -> {
+                ArrayNode messages = body.putArray("messages");
+                if (conf.getSystemMessage() != null) {
+                    messages.addObject().put("role", "system").put("content", conf.getSystemMessage());
+                }
+                messages.addObject().put("role", "user").put("content", prompt);
+            }
+            case "/v1/responses" -> {
+                if (conf.getSystemMessage() != null) {
+                    body.put("instructions", conf.getSystemMessage());
+                }
+                body.put("input", prompt);
+            }
+            case "/v1/completions" -> body.put("prompt", prompt);
+            default -> body.put("input", prompt);
+        }
+        RequestLines.applyDefaults(body, defaults);
+        return body;
+    }
+
+    private ObjectNode listBody(ArrayNode list, String model) {
+        ObjectNode body = mapper.createObjectNode();
+        if (model != null) {
+            body.put("model", model);
+        }
+        boolean messages = list.size() > 0 && list.get(0).isObject() && list.get(0).has("role");
+        String endpoint = conf.getEndpoint();
+        if (messages && "/v1/chat/completions".equals(endpoint)) {
+            ArrayNode m = body.putArray("messages");
+            boolean hasSystem = false;
+            for (JsonNode n : list) {
+                hasSystem |= "system".equals(n.path("role").asText()) || "developer".equals(n.path("role").asText());
+            }
+            if (conf.getSystemMessage() != null && !hasSystem) {
+                m.addObject().put("role", "system").put("content", conf.getSystemMessage());
+            }
+            m.addAll(list);
+        } else if ("/v1/responses".equals(endpoint)) {
+            if (conf.getSystemMessage() != null) {
+                body.put("instructions", conf.getSystemMessage());
+            }
+            body.set("input", list);
+        } else if (!messages && ("/v1/embeddings".equals(endpoint) || "/v1/moderations".equals(endpoint))) {
+            body.set("input", list);
+        } else if (!messages && "/v1/completions".equals(endpoint)) {
+            body.set("prompt", list);
+        } else {
+            throw new InvalidRequestException("body", "a list body must be chat messages (objects with a role) for "
+                                                      + "/v1/chat/completions, or inputs for embeddings, moderations"
+                                                      + " and completions; endpoint is " + endpoint);
+        }
+        RequestLines.applyDefaults(body, defaults);
+        return body;
+    }
+
+    private static void fillModel(ObjectNode body, String model) {
+        if (model != null && !body.hasNonNull("model")) {
+            body.put("model", model);
+        }
+    }
+
+    private int estimate(JsonNode body) {
+        return estimator != null ? estimator.estimate(body) : 0;
+    }
+
+    /** A validated request and the model that groups it. */
+    record Converted(String model, SpoolRecord record) {
+    }
+
+    static String newId() {
+        return "req-" + UUID.randomUUID();
+    }
+
+    static List<Object> asList(Object body) {
+        if (body instanceof Collection<?> c) {
+            return new ArrayList<>(c);
+        }
+        return null;
+    }
+}

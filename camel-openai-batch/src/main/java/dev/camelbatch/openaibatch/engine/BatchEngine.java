@@ -1,0 +1,1165 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.api.BatchCreationOutcomeUnknownException;
+import dev.camelbatch.openaibatch.api.BatchError;
+import dev.camelbatch.openaibatch.api.BatchList;
+import dev.camelbatch.openaibatch.api.CreateBatchRequest;
+import dev.camelbatch.openaibatch.api.OpenAIApiException;
+import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
+import dev.camelbatch.openaibatch.api.OpenAIFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the segments of one endpoint name through their life: seals open segments by age, submits sealed ones
+ * (upload, create, each step recorded, reconciled after a crash), polls the batches in flight with one list call per
+ * cycle, downloads the output and error files of finished batches, emits one line at a time to the {@link LineSink}
+ * with a checkpoint after each, resubmits what may be retried, and cleans up.
+ * <p>
+ * Everything runs on one thread per engine, so the state of a segment is never changed concurrently by the engine.
+ */
+public class BatchEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchEngine.class);
+    public static final String META_NAME = "camel_openai_batch_name";
+    public static final String META_SEGMENT = "camel_openai_batch_segment";
+    public static final String META_ATTEMPT = "camel_openai_batch_attempt";
+    private static final int LIST_PAGE = 100;
+    private static final Set<String> RETRYABLE_LINE_CODES = Set.of("batch_expired", "request_timeout",
+            "rate_limit_exceeded", "server_error", "internal_error");
+    private static final Set<String> QUOTA_CODES = Set.of("token_limit_exceeded", "request_limit_exceeded",
+            "enqueued_token_limit_exceeded", "billing_hard_limit_reached");
+
+    private final BatchStore store;
+    private final OpenAIBatchClient client;
+    private final EngineConfig config;
+    private final LineSink sink;
+    private final EngineListener listener;
+    private final ObjectMapper mapper;
+    private final Path workDir;
+    private final EngineStats stats = new EngineStats();
+
+    private ScheduledExecutorService executor;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean wakeRequested = new AtomicBoolean();
+    private final Set<String> needsReconcile = new HashSet<>();
+    private final Map<String, Long> lastProgressLog = new HashMap<>();
+    private final Map<String, Long> stuckReported = new HashMap<>();
+    /** Per model: lowered concurrency after a quota failure, until a batch of that model completes. */
+    private final Map<String, Integer> modelConcurrency = new HashMap<>();
+    private long currentPollInterval;
+    private long nextPollAt;
+    private long nextEmitAt;
+    private volatile String authProblem;
+    private final AtomicLong cycles = new AtomicLong();
+
+    public BatchEngine(BatchStore store, OpenAIBatchClient client, EngineConfig config, LineSink sink,
+                       EngineListener listener, ObjectMapper mapper, Path workDir) {
+        this.store = store;
+        this.client = client;
+        this.config = config;
+        this.sink = sink;
+        this.listener = listener != null ? listener : e -> {
+        };
+        this.mapper = mapper;
+        this.workDir = workDir;
+        this.currentPollInterval = config.pollInterval;
+    }
+
+    public BatchStore store() {
+        return store;
+    }
+
+    public EngineStats stats() {
+        return stats;
+    }
+
+    /** The last authentication problem (401/403), or {@code null} when the key works. */
+    public String authProblem() {
+        return authProblem;
+    }
+
+    public synchronized void start() throws IOException {
+        if (running.get()) {
+            return;
+        }
+        Files.createDirectories(workDir);
+        for (SegmentInfo s : store.segments()) {
+            if (s.getStatus() == SegmentStatus.UPLOADING || s.getStatus() == SegmentStatus.CREATING) {
+                needsReconcile.add(s.getId());
+            }
+        }
+        running.set(true);
+        ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "openai-batch-engine-" + store.name());
+            t.setDaemon(true);
+            return t;
+        });
+        ex.setRemoveOnCancelPolicy(true);
+        executor = ex;
+        schedule(0);
+        LOG.info("Batch engine '{}' started (poll {}..{} ms, maxInFlightBatches={})", store.name(),
+                config.pollInterval, config.maxPollInterval, config.maxInFlightBatches);
+    }
+
+    /** Asks for a cycle soon (a segment was sealed, a flush was requested). */
+    public void wakeUp() {
+        if (running.get() && wakeRequested.compareAndSet(false, true)) {
+            try {
+                executor.execute(this::cycleSafely);
+            } catch (RuntimeException e) {
+                wakeRequested.set(false);
+            }
+        }
+    }
+
+    private void schedule(long delay) {
+        if (running.get()) {
+            executor.schedule(this::loop, delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void loop() {
+        cycleSafely();
+        schedule(nextDelay());
+    }
+
+    private long nextDelay() {
+        long now = System.currentTimeMillis();
+        long d = Math.min(Math.max(50, nextPollAt - now), 1_000);
+        if (config.batchTimeout > 0) {
+            d = Math.min(d, Math.max(50, config.batchTimeout / 4));
+        }
+        return d;
+    }
+
+    private synchronized void cycleSafely() {
+        wakeRequested.set(false);
+        if (!running.get()) {
+            return;
+        }
+        try {
+            cycle();
+        } catch (RuntimeException | IOException e) {
+            LOG.warn("Batch engine '{}': cycle failed, will retry: {}", store.name(), e.toString());
+            LOG.debug("Cycle failure", e);
+        }
+    }
+
+    /** One pass of the state machine; public for tests that step the engine by hand. */
+    public void cycle() throws IOException {
+        cycles.incrementAndGet();
+        long now = System.currentTimeMillis();
+        if (config.batchTimeout > 0) {
+            for (String id : store.sealOpen(s -> now - s.getCreatedAt() >= config.batchTimeout, "batchTimeout")) {
+                fire(BatchEvent.Type.SEALED, store.segment(id), null, "sealed by batchTimeout");
+            }
+        }
+        submitPending();
+        if (System.currentTimeMillis() >= nextPollAt) {
+            poll();
+        }
+        if (System.currentTimeMillis() >= nextEmitAt) {
+            emitFinished();
+        }
+    }
+
+    // ---------------------------------------------------------------- submission
+
+    private void submitPending() {
+        if (authProblem != null && !probeAuth()) {
+            return;
+        }
+        List<SegmentInfo> all = store.segments();
+        int inFlight = 0;
+        Map<String, Integer> inFlightByModel = new HashMap<>();
+        Map<String, Long> tokensByModel = new HashMap<>();
+        for (SegmentInfo s : all) {
+            if (s.getStatus().isInFlight()) {
+                inFlight++;
+                inFlightByModel.merge(s.getModel(), 1, Integer::sum);
+                tokensByModel.merge(s.getModel(), s.getTokens(), Long::sum);
+            }
+        }
+        long now = System.currentTimeMillis();
+        for (SegmentInfo s : all) {
+            if (!running.get()) {
+                return;
+            }
+            SegmentStatus st = s.getStatus();
+            if (st == SegmentStatus.UPLOADING || st == SegmentStatus.UPLOADED || st == SegmentStatus.CREATING) {
+                if (s.getNotBefore() == null || s.getNotBefore() <= now) {
+                    advanceSubmission(s);
+                }
+                continue;
+            }
+            if (st != SegmentStatus.SEALED) {
+                continue;
+            }
+            if (s.getNotBefore() != null && s.getNotBefore() > now) {
+                continue;
+            }
+            if (inFlight >= config.maxInFlightBatches) {
+                return;
+            }
+            Integer lowered = modelConcurrency.get(s.getModel());
+            if (lowered != null && inFlightByModel.getOrDefault(s.getModel(), 0) >= lowered) {
+                continue;
+            }
+            if (config.maxEnqueuedTokens > 0) {
+                long enqueued = tokensByModel.getOrDefault(s.getModel(), 0L);
+                if (enqueued > 0 && enqueued + s.getTokens() > config.maxEnqueuedTokens) {
+                    continue;
+                }
+            }
+            inFlight++;
+            inFlightByModel.merge(s.getModel(), 1, Integer::sum);
+            tokensByModel.merge(s.getModel(), s.getTokens(), Long::sum);
+            advanceSubmission(s);
+        }
+    }
+
+    private boolean probeAuth() {
+        try {
+            client.listBatches(null, 1);
+            LOG.info("Batch engine '{}': the API accepts the key again; resuming submissions", store.name());
+            authProblem = null;
+            return true;
+        } catch (OpenAIApiException e) {
+            if (e.getHttpStatus() == 401 || e.getHttpStatus() == 403) {
+                return false;
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private void advanceSubmission(SegmentInfo s) {
+        try {
+            if (s.getStatus() == SegmentStatus.SEALED) {
+                s.setUploadFilename(uploadFilename(s));
+                s.setUploadStartedAt(System.currentTimeMillis());
+                s.setStatus(SegmentStatus.UPLOADING);
+                store.update(s);
+            }
+            if (s.getStatus() == SegmentStatus.UPLOADING) {
+                String fileId = needsReconcile.contains(s.getId()) ? findUploadedFile(s) : null;
+                if (fileId == null) {
+                    Path file = store.uploadFile(s.getId());
+                    try {
+                        OpenAIFile f = client.uploadFile(file, s.getUploadFilename(), "batch",
+                                config.inputFileExpiresAfter > 0 ? config.inputFileExpiresAfter : null);
+                        fileId = f.getId();
+                        stats.filesUploaded.incrementAndGet();
+                    } finally {
+                        store.releaseUploadFile(s.getId(), file);
+                    }
+                }
+                needsReconcile.remove(s.getId());
+                s.setInputFileId(fileId);
+                s.setStatus(SegmentStatus.UPLOADED);
+                store.update(s);
+            }
+            if (s.getStatus() == SegmentStatus.UPLOADED) {
+                s.setCreateStartedAt(System.currentTimeMillis());
+                s.setStatus(SegmentStatus.CREATING);
+                store.update(s);
+            }
+            if (s.getStatus() == SegmentStatus.CREATING) {
+                Batch batch = needsReconcile.contains(s.getId()) ? findBatch(s) : null;
+                if (batch == null) {
+                    try {
+                        batch = client.createBatch(CreateBatchRequest.builder()
+                                .inputFileId(s.getInputFileId())
+                                .endpoint(s.getEndpoint())
+                                .completionWindow(config.completionWindow)
+                                .metadata(metadata(s))
+                                .build());
+                        stats.batchesCreated.incrementAndGet();
+                    } catch (BatchCreationOutcomeUnknownException e) {
+                        needsReconcile.add(s.getId());
+                        throw e;
+                    }
+                } else {
+                    LOG.info("Batch engine '{}': adopted batch {} created before a restart for segment {}",
+                            store.name(), batch.getId(), s.getId());
+                }
+                needsReconcile.remove(s.getId());
+                s.setBatchId(batch.getId());
+                s.setBatchStatus(batch.getStatus());
+                s.setBatchCreatedAt(batch.getCreatedAt());
+                s.setSubmittedAt(System.currentTimeMillis());
+                s.setSubmitFailures(0);
+                s.setNotBefore(null);
+                s.setLastError(null);
+                s.setStatus(SegmentStatus.SUBMITTED);
+                store.update(s);
+                currentPollInterval = config.pollInterval;
+                nextPollAt = Math.min(nextPollAt, System.currentTimeMillis() + config.pollInterval);
+                LOG.info("Batch engine '{}': submitted segment {} ({} requests, model {}) as batch {}", store.name(),
+                        s.getId(), s.getRequestCount(), s.getModel(), batch.getId());
+                fire(BatchEvent.Type.SUBMITTED, s, batch, "submitted");
+            }
+        } catch (OpenAIApiException e) {
+            submissionFailed(s, e);
+        } catch (IOException | RuntimeException e) {
+            submissionFailed(s, e);
+        }
+    }
+
+    private void submissionFailed(SegmentInfo s, Exception e) {
+        stats.submitFailures.incrementAndGet();
+        if (e instanceof OpenAIApiException api && (api.getHttpStatus() == 401 || api.getHttpStatus() == 403)) {
+            if (authProblem == null) {
+                LOG.error("Batch engine '{}': the API refused the key ({}): submissions stop until it works again;"
+                          + " nothing spooled is lost", store.name(), api.getHttpStatus());
+            }
+            authProblem = api.getHttpStatus() + " " + api.getMessage();
+            return;
+        }
+        int failures = s.getSubmitFailures() + 1;
+        long delay = Math.min(config.maxSubmitRetryDelay, config.submitRetryDelay * (1L << Math.min(20, failures - 1)));
+        s.setSubmitFailures(failures);
+        s.setNotBefore(System.currentTimeMillis() + delay);
+        s.setLastError(e.getMessage());
+        try {
+            store.update(s);
+        } catch (IOException io) {
+            LOG.warn("Cannot record submission failure of {}: {}", s.getId(), io.getMessage());
+        }
+        LOG.warn("Batch engine '{}': submitting segment {} failed ({}), retrying in {} ms", store.name(), s.getId(),
+                e.getMessage(), delay);
+    }
+
+    String uploadFilename(SegmentInfo s) {
+        return "camel-openai-batch_" + FileBatchStore.safeDirName(store.name()) + "_" + s.getId() + "_a"
+               + s.getAttempt() + "_" + s.getSubmitFailures() + ".jsonl";
+    }
+
+    private Map<String, String> metadata(SegmentInfo s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        String name = store.name();
+        m.put(META_NAME, name.length() > 512 ? name.substring(0, 512) : name);
+        m.put(META_SEGMENT, s.getId());
+        m.put(META_ATTEMPT, Integer.toString(s.getAttempt()) + "." + s.getSubmitFailures());
+        return m;
+    }
+
+    /** After a crash during upload: the file uploaded under the segment's filename, if any; extra copies deleted. */
+    private String findUploadedFile(SegmentInfo s) {
+        long since = (s.getUploadStartedAt() != null ? s.getUploadStartedAt() : s.getCreatedAt()) / 1000 - 300;
+        String keep = null;
+        Iterator<OpenAIFile> it = client.iterateFiles("batch", "desc");
+        while (it.hasNext()) {
+            OpenAIFile f = it.next();
+            if (f.getCreatedAt() != null && f.getCreatedAt() < since) {
+                break;
+            }
+            if (s.getUploadFilename().equals(f.getFilename())) {
+                if (keep == null && (f.getStatus() == null || !"error".equals(f.getStatus()))) {
+                    keep = f.getId();
+                } else {
+                    LOG.info("Batch engine '{}': deleting orphaned upload {} of segment {}", store.name(), f.getId(),
+                            s.getId());
+                    deleteQuietly(f.getId());
+                }
+            }
+        }
+        if (keep != null) {
+            LOG.info("Batch engine '{}': adopted upload {} of segment {} after a restart", store.name(), keep,
+                    s.getId());
+        }
+        return keep;
+    }
+
+    /** After a crash or an unknown outcome of the create call: the batch created for this segment attempt, if any. */
+    private Batch findBatch(SegmentInfo s) {
+        long since = (s.getCreateStartedAt() != null ? s.getCreateStartedAt() : s.getCreatedAt()) / 1000 - 300;
+        Map<String, String> expected = metadata(s);
+        Iterator<Batch> it = client.iterateBatches(LIST_PAGE);
+        while (it.hasNext()) {
+            Batch b = it.next();
+            if (b.getCreatedAt() != null && b.getCreatedAt() < since) {
+                break;
+            }
+            Map<String, String> md = b.getMetadata();
+            if (md != null && expected.get(META_SEGMENT).equals(md.get(META_SEGMENT))
+                    && expected.get(META_ATTEMPT).equals(md.get(META_ATTEMPT))
+                    && expected.get(META_NAME).equals(md.get(META_NAME))) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- polling
+
+    private void poll() {
+        List<SegmentInfo> inFlight = new ArrayList<>();
+        for (SegmentInfo s : store.segments()) {
+            if (s.getStatus() == SegmentStatus.SUBMITTED) {
+                inFlight.add(s);
+            }
+        }
+        if (inFlight.isEmpty()) {
+            nextPollAt = System.currentTimeMillis() + config.pollInterval;
+            currentPollInterval = config.pollInterval;
+            return;
+        }
+        stats.pollCycles.incrementAndGet();
+        Map<String, SegmentInfo> byBatch = new HashMap<>();
+        long oldest = Long.MAX_VALUE;
+        for (SegmentInfo s : inFlight) {
+            byBatch.put(s.getBatchId(), s);
+            if (s.getBatchCreatedAt() != null) {
+                oldest = Math.min(oldest, s.getBatchCreatedAt());
+            } else {
+                oldest = Long.MIN_VALUE;
+            }
+        }
+        Map<String, Batch> seen = new HashMap<>();
+        boolean changed = false;
+        try {
+            String after = null;
+            while (seen.size() < byBatch.size()) {
+                BatchList page = client.listBatches(after, LIST_PAGE);
+                stats.pollCalls.incrementAndGet();
+                List<Batch> data = page.getData() != null ? page.getData() : List.of();
+                boolean pastOldest = false;
+                for (Batch b : data) {
+                    if (byBatch.containsKey(b.getId())) {
+                        seen.put(b.getId(), b);
+                    }
+                    if (b.getCreatedAt() != null && b.getCreatedAt() < oldest) {
+                        pastOldest = true;
+                    }
+                }
+                if (!Boolean.TRUE.equals(page.getHasMore()) || data.isEmpty() || pastOldest) {
+                    break;
+                }
+                after = data.get(data.size() - 1).getId();
+            }
+            for (SegmentInfo s : inFlight) {
+                if (!seen.containsKey(s.getBatchId())) {
+                    seen.put(s.getBatchId(), client.retrieveBatch(s.getBatchId()));
+                    stats.pollCalls.incrementAndGet();
+                }
+            }
+        } catch (OpenAIApiException e) {
+            if (e.getHttpStatus() == 401 || e.getHttpStatus() == 403) {
+                authProblem = e.getHttpStatus() + " " + e.getMessage();
+            }
+            LOG.warn("Batch engine '{}': polling failed ({}), backing off", store.name(), e.getMessage());
+            backOffPolling(null);
+            return;
+        } catch (RuntimeException e) {
+            LOG.warn("Batch engine '{}': polling failed ({}), backing off", store.name(), e.toString());
+            backOffPolling(null);
+            return;
+        }
+        for (SegmentInfo s : inFlight) {
+            Batch b = seen.get(s.getBatchId());
+            if (b != null) {
+                try {
+                    changed |= applyStatus(s, b);
+                } catch (IOException e) {
+                    LOG.warn("Batch engine '{}': cannot record status of {}: {}", store.name(), s.getBatchId(),
+                            e.getMessage());
+                }
+            }
+        }
+        if (changed) {
+            currentPollInterval = config.pollInterval;
+        } else {
+            backOffPolling(null);
+            return;
+        }
+        nextPollAt = System.currentTimeMillis() + currentPollInterval;
+    }
+
+    private void backOffPolling(Long hint) {
+        currentPollInterval = Math.min(config.maxPollInterval, Math.max(config.pollInterval,
+                (long) (currentPollInterval * 1.5)));
+        long delay = hint != null ? Math.max(hint, currentPollInterval) : currentPollInterval;
+        nextPollAt = System.currentTimeMillis() + delay;
+    }
+
+    private boolean applyStatus(SegmentInfo s, Batch b) throws IOException {
+        String before = s.getBatchStatus() + "/" + s.getCompleted() + "/" + s.getFailed();
+        s.setBatchStatus(b.getStatus());
+        if (b.getRequestCounts() != null) {
+            s.setTotal(nz(b.getRequestCounts().getTotal()));
+            s.setCompleted(nz(b.getRequestCounts().getCompleted()));
+            s.setFailed(nz(b.getRequestCounts().getFailed()));
+        }
+        String after = s.getBatchStatus() + "/" + s.getCompleted() + "/" + s.getFailed();
+        boolean changed = !before.equals(after);
+        long now = System.currentTimeMillis();
+        if (changed) {
+            s.setLastProgressAt(now);
+        }
+        String status = b.getStatus() != null ? b.getStatus() : "";
+        switch (status) {
+            case "completed", "expired", "cancelled", "failed" -> {
+                s.setOutputFileId(b.getOutputFileId());
+                s.setErrorFileId(b.getErrorFileId());
+                s.setFinishedAt(now);
+                if (b.getUsage() != null) {
+                    s.setInputTokens(b.getUsage().getInputTokens());
+                    s.setOutputTokens(b.getUsage().getOutputTokens());
+                    if (b.getUsage().getInputTokensDetails() != null) {
+                        s.setCachedTokens(b.getUsage().getInputTokensDetails().getCachedTokens());
+                    }
+                    if (b.getUsage().getOutputTokensDetails() != null) {
+                        s.setReasoningTokens(b.getUsage().getOutputTokensDetails().getReasoningTokens());
+                    }
+                }
+                if ("failed".equals(status)) {
+                    handleFailedBatch(s, b);
+                    return true;
+                }
+                s.setStatus(SegmentStatus.FINISHED);
+                store.update(s);
+                if ("completed".equals(status)) {
+                    modelConcurrency.remove(s.getModel());
+                }
+                stuckReported.remove(s.getId());
+                LOG.info("Batch engine '{}': batch {} {} ({} completed, {} failed of {})", store.name(), b.getId(),
+                        status, s.getCompleted(), s.getFailed(), s.getTotal());
+                fire(switch (status) {
+                    case "completed" -> BatchEvent.Type.COMPLETED;
+                    case "expired" -> BatchEvent.Type.EXPIRED;
+                    default -> BatchEvent.Type.CANCELLED;
+                }, s, b, status);
+                nextEmitAt = 0;
+                return true;
+            }
+            default -> {
+                if (changed) {
+                    store.update(s);
+                    Long last = lastProgressLog.get(s.getId());
+                    if (last == null || now - last >= config.progressLogInterval) {
+                        lastProgressLog.put(s.getId(), now);
+                        LOG.info("Batch engine '{}': batch {} {} {}/{} done, {} failed", store.name(), b.getId(),
+                                status, s.getCompleted(), s.getTotal(), s.getFailed());
+                    }
+                    fire(BatchEvent.Type.PROGRESS, s, b, status);
+                }
+                checkStuck(s, b, now);
+                return changed;
+            }
+        }
+    }
+
+    private void checkStuck(SegmentInfo s, Batch b, long now) {
+        if (config.stuckBatchTimeout <= 0) {
+            return;
+        }
+        long since = s.getLastProgressAt() != null ? s.getLastProgressAt()
+                : (s.getSubmittedAt() != null ? s.getSubmittedAt() : now);
+        if (now - since < config.stuckBatchTimeout || stuckReported.containsKey(s.getId())) {
+            return;
+        }
+        stuckReported.put(s.getId(), now);
+        LOG.warn("Batch engine '{}': batch {} has been {} without progress for {} s", store.name(), s.getBatchId(),
+                s.getBatchStatus(), (now - since) / 1000);
+        fire(BatchEvent.Type.STUCK, s, b, "no progress for " + (now - since) / 1000 + " s");
+        if (config.cancelStuckBatches) {
+            try {
+                client.cancelBatch(s.getBatchId());
+                LOG.warn("Batch engine '{}': cancelled stuck batch {}; its unfinished requests will be resubmitted",
+                        store.name(), s.getBatchId());
+                stuckCancelled.add(s.getBatchId());
+            } catch (RuntimeException e) {
+                LOG.warn("Cannot cancel stuck batch {}: {}", s.getBatchId(), e.getMessage());
+            }
+        }
+    }
+
+    private final Set<String> stuckCancelled = new HashSet<>();
+
+    private void handleFailedBatch(SegmentInfo s, Batch b) throws IOException {
+        List<BatchError> errors = b.getErrors() != null && b.getErrors().getData() != null
+                ? b.getErrors().getData() : List.of();
+        String summary = summarize(errors);
+        boolean quota = errors.stream().anyMatch(e -> e.getCode() != null && QUOTA_CODES.contains(e.getCode()));
+        boolean lineErrors = !errors.isEmpty() && errors.stream().allMatch(e -> e.getLine() != null);
+        fire(BatchEvent.Type.FAILED, s, b, summary);
+        deleteQuietly(s.getInputFileId());
+        if (quota) {
+            int current = (int) store.segments().stream().filter(x -> x.getStatus().isInFlight()
+                    && s.getModel().equals(x.getModel())).count();
+            modelConcurrency.put(s.getModel(), Math.max(1, current - 1));
+            resetForResubmission(s, "quota: " + summary);
+            LOG.warn("Batch engine '{}': batch {} failed on a quota ({}); segment {} waits and is resubmitted, at most"
+                     + " {} batch(es) of {} in flight until one completes", store.name(), b.getId(), summary,
+                    s.getId(), modelConcurrency.get(s.getModel()), s.getModel());
+            return;
+        }
+        if (lineErrors) {
+            // the named lines come out as errors; the rest is resubmitted without them
+            Map<Long, String> byLine = new HashMap<>();
+            for (BatchError e : errors) {
+                byLine.put(e.getLine().longValue(), (e.getCode() != null ? e.getCode() + ": " : "") + e.getMessage());
+            }
+            List<SpoolRecord> rest = new ArrayList<>();
+            List<byte[]> bad = new ArrayList<>();
+            long[] n = { 0 };
+            store.readRequests(s.getId(), line -> {
+                n[0]++;
+                if (byLine.containsKey(n[0])) {
+                    bad.add(line);
+                } else {
+                    rest.add(new SpoolRecord(RequestLines.customId(mapper, line), line, null, 0));
+                }
+            });
+            s.setLastError(summary);
+            s.setStatus(SegmentStatus.FINISHED);
+            s.setBatchStatus("failed");
+            s.setOutputFileId(null);
+            s.setErrorFileId(null);
+            pendingSynthetic.put(s.getId(), new SyntheticPlan(byLine, "invalid_request_line"));
+            store.update(s);
+            if (!rest.isEmpty()) {
+                SegmentInfo retry = createRetrySegment(s, rest, s.getAttempt());
+                LOG.warn("Batch engine '{}': batch {} failed on {} line(s); {} other requests resubmitted as segment {}",
+                        store.name(), b.getId(), byLine.size(), rest.size(), retry.getId());
+            }
+            nextEmitAt = 0;
+            return;
+        }
+        int failures = s.getSubmitFailures() + 1;
+        if (failures < config.maxBatchFailures) {
+            s.setSubmitFailures(failures);
+            resetForResubmission(s, summary);
+            LOG.warn("Batch engine '{}': batch {} failed ({}); resubmitting segment {} ({} of {})", store.name(),
+                    b.getId(), summary, s.getId(), failures + 1, config.maxBatchFailures);
+            return;
+        }
+        LOG.error("Batch engine '{}': batch {} failed ({}) {} times; its {} requests come out as errors",
+                store.name(), b.getId(), summary, failures, s.getRequestCount());
+        s.setLastError(summary);
+        s.setStatus(SegmentStatus.FINISHED);
+        s.setOutputFileId(null);
+        s.setErrorFileId(null);
+        pendingSynthetic.put(s.getId(), new SyntheticPlan(null, "batch_failed"));
+        store.update(s);
+        nextEmitAt = 0;
+    }
+
+    private record SyntheticPlan(Map<Long, String> onlyLines, String code) {
+    }
+
+    /** Failed batches whose requests come out as synthetic errors (rebuilt from lastError after a restart). */
+    private final Map<String, SyntheticPlan> pendingSynthetic = new HashMap<>();
+
+    private void resetForResubmission(SegmentInfo s, String reason) throws IOException {
+        int failures = Math.max(1, s.getSubmitFailures());
+        long delay = Math.min(config.maxSubmitRetryDelay, config.submitRetryDelay * (1L << Math.min(20, failures - 1)));
+        s.setSubmitFailures(failures);
+        s.setStatus(SegmentStatus.SEALED);
+        s.setInputFileId(null);
+        s.setBatchId(null);
+        s.setBatchStatus(null);
+        s.setBatchCreatedAt(null);
+        s.setCompleted(0);
+        s.setFailed(0);
+        s.setTotal(0);
+        s.setFinishedAt(null);
+        s.setLastError(reason);
+        s.setNotBefore(System.currentTimeMillis() + delay);
+        store.update(s);
+        fire(BatchEvent.Type.RESUBMITTED, s, null, reason);
+    }
+
+    private SegmentInfo createRetrySegment(SegmentInfo parent, List<SpoolRecord> records, int attempt)
+            throws IOException {
+        Map<String, byte[]> carried = store.carriedHeaders(parent.getId());
+        List<SpoolRecord> withHeaders = new ArrayList<>(records.size());
+        for (SpoolRecord r : records) {
+            withHeaders.add(new SpoolRecord(r.customId(), r.line(), carried.get(r.customId()), r.tokens()));
+        }
+        SegmentInfo retry = store.createSealedSegment(parent.getEndpoint(), parent.getModel(), attempt,
+                parent.getId(), withHeaders);
+        stats.requestsResubmitted.addAndGet(records.size());
+        fire(BatchEvent.Type.RESUBMITTED, retry, null, records.size() + " requests of " + parent.getId());
+        return retry;
+    }
+
+    private static String summarize(List<BatchError> errors) {
+        if (errors.isEmpty()) {
+            return "no error details";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(3, errors.size()); i++) {
+            BatchError e = errors.get(i);
+            if (i > 0) {
+                sb.append("; ");
+            }
+            sb.append(e.getCode()).append(": ").append(e.getMessage());
+            if (e.getLine() != null) {
+                sb.append(" (line ").append(e.getLine()).append(')');
+            }
+        }
+        if (errors.size() > 3) {
+            sb.append("; and ").append(errors.size() - 3).append(" more");
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- emission
+
+    private void emitFinished() {
+        for (SegmentInfo s : store.segments()) {
+            if (!running.get()) {
+                return;
+            }
+            if (s.getStatus() != SegmentStatus.FINISHED) {
+                continue;
+            }
+            try {
+                if (!emit(s)) {
+                    // the route failed a line: try again later, from the checkpoint
+                    nextEmitAt = System.currentTimeMillis() + config.pollInterval;
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Batch engine '{}': emitting batch {} failed ({}); will retry", store.name(), s.getBatchId(),
+                        e.toString());
+                LOG.debug("Emission failure", e);
+                nextEmitAt = System.currentTimeMillis() + config.pollInterval;
+                return;
+            }
+        }
+    }
+
+    /** Emits every remaining line of a finished segment; false when the sink refused a line. */
+    private boolean emit(SegmentInfo s) throws IOException {
+        Path out = s.getOutputFileId() != null ? download(s, s.getOutputFileId(), "out") : null;
+        Path err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
+        boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId());
+        // first pass over the error file: requests to resubmit (once: the retry segment records its parent)
+        Set<String> toRetry = new HashSet<>();
+        long errorsToEmit = 0;
+        if (err != null) {
+            try (InputStream in = Files.newInputStream(err)) {
+                LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
+                byte[] line;
+                while ((line = r.next()) != null) {
+                    ParsedLine p = parse(line);
+                    if (p.customId != null && s.getAttempt() < config.maxAttempts && isRetryable(p, retryUnfinished)) {
+                        toRetry.add(p.customId);
+                    } else {
+                        errorsToEmit++;
+                    }
+                }
+            }
+        }
+        if (!toRetry.isEmpty() && !hasRetryChild(s)) {
+            List<SpoolRecord> records = new ArrayList<>(toRetry.size());
+            store.readRequests(s.getId(), line -> {
+                String id = RequestLines.customId(mapper, line);
+                if (toRetry.contains(id)) {
+                    records.add(new SpoolRecord(id, line, null, 0));
+                }
+            });
+            SegmentInfo retry = createRetrySegment(s, records, s.getAttempt() + 1);
+            LOG.info("Batch engine '{}': {} requests of batch {} resubmitted as attempt {} (segment {})", store.name(),
+                    records.size(), s.getBatchId(), retry.getAttempt(), retry.getId());
+        }
+        long outputLines = out != null ? countLines(out) : 0;
+        SyntheticPlan plan = pendingSynthetic.get(s.getId());
+        if (plan == null && "failed".equals(s.getBatchStatus()) && s.getOutputFileId() == null
+                && s.getErrorFileId() == null) {
+            plan = new SyntheticPlan(null, "batch_failed");
+        }
+        long syntheticCount = plan == null ? 0 : plan.onlyLines != null ? plan.onlyLines.size() : s.getRequestCount();
+        long size = outputLines + errorsToEmit + syntheticCount;
+        Map<String, byte[]> carried = store.carriedHeaders(s.getId());
+        long[] emitted = { s.getEmittedOutput(), s.getEmittedErrors(), s.getEmittedSynthetic() };
+        if (out != null && !emitLines(s, out, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
+            return false;
+        }
+        if (err != null && !emitLines(s, err, EmittedLine.Kind.ERROR, carried, emitted, 1, outputLines, size,
+                toRetry)) {
+            return false;
+        }
+        if (plan != null && !emitSynthetic(s, plan, carried, emitted, outputLines + errorsToEmit, size)) {
+            return false;
+        }
+        finish(s, out, err);
+        return true;
+    }
+
+    private boolean hasRetryChild(SegmentInfo s) {
+        for (SegmentInfo x : store.segments()) {
+            if (s.getId().equals(x.getParentId())) {
+                return true;
+            }
+        }
+        for (SegmentInfo x : store.history(200)) {
+            if (s.getId().equals(x.getParentId())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean emitLines(SegmentInfo s, Path file, EmittedLine.Kind kind, Map<String, byte[]> carried,
+            long[] emitted, int slot, long base, long size, Set<String> retried) throws IOException {
+        long done = emitted[slot];
+        long n = 0;
+        long retriedSoFar = 0;
+        try (InputStream in = Files.newInputStream(file)) {
+            LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
+            byte[] line;
+            while ((line = r.next()) != null) {
+                n++;
+                if (n <= done && retried == null) {
+                    continue;
+                }
+                ParsedLine p = parse(line);
+                boolean isRetried = retried != null && p.customId != null && retried.contains(p.customId);
+                if (isRetried) {
+                    retriedSoFar++;
+                }
+                if (n <= done) {
+                    continue;
+                }
+                if (!running.get()) {
+                    return false;
+                }
+                if (!isRetried) {
+                    long index = base + (n - 1 - retriedSoFar);
+                    EmittedLine.Kind k = p.parsed == null ? EmittedLine.Kind.SYNTHETIC_ERROR
+                            : (kind == EmittedLine.Kind.RESULT && p.errorCode != null ? EmittedLine.Kind.ERROR : kind);
+                    EmittedLine el = new EmittedLine(k, s, p.customId, line, p.parsed, p.statusCode,
+                            p.parsed == null ? "unparsable_output_line" : p.errorCode,
+                            p.parsed == null ? "The output line is not valid JSON: " + p.parseError : p.errorMessage,
+                            p.customId != null ? carried.get(p.customId) : null, Math.min(index, size - 1), size);
+                    if (!sink.deliver(el)) {
+                        return false;
+                    }
+                    if (el.isError()) {
+                        stats.errorLinesEmitted.incrementAndGet();
+                    } else {
+                        stats.resultLinesEmitted.incrementAndGet();
+                    }
+                }
+                emitted[slot] = n;
+                store.checkpoint(s.getId(), emitted[0], emitted[1], emitted[2]);
+            }
+        }
+        return true;
+    }
+
+    private boolean emitSynthetic(SegmentInfo s, SyntheticPlan plan, Map<String, byte[]> carried, long[] emitted,
+            long base, long size) throws IOException {
+        long done = emitted[2];
+        long[] n = { 0 };
+        boolean[] ok = { true };
+        IOException[] failure = { null };
+        store.readRequests(s.getId(), line -> {
+            if (!ok[0]) {
+                return;
+            }
+            n[0]++;
+            if (plan.onlyLines != null && !plan.onlyLines.containsKey(n[0])) {
+                return;
+            }
+            long ordinal = plan.onlyLines != null ? countBefore(plan.onlyLines, n[0]) + 1 : n[0];
+            if (ordinal <= done) {
+                return;
+            }
+            String id = RequestLines.customId(mapper, line);
+            String msg = plan.onlyLines != null ? plan.onlyLines.get(n[0])
+                    : "The batch failed: " + (s.getLastError() != null ? s.getLastError() : "no details");
+            ObjectNode synthetic = mapper.createObjectNode();
+            synthetic.put("id", (String) null);
+            synthetic.put("custom_id", id);
+            synthetic.putNull("response");
+            ObjectNode error = synthetic.putObject("error");
+            error.put("code", plan.code);
+            error.put("message", msg);
+            long index = base + ordinal - 1;
+            byte[] raw;
+            try {
+                raw = mapper.writeValueAsBytes(synthetic);
+            } catch (IOException e) {
+                failure[0] = e;
+                ok[0] = false;
+                return;
+            }
+            EmittedLine el = new EmittedLine(EmittedLine.Kind.SYNTHETIC_ERROR, s, id, raw, synthetic, null, plan.code,
+                    msg, carried.get(id), Math.min(index, size - 1), size);
+            if (!sink.deliver(el)) {
+                ok[0] = false;
+                return;
+            }
+            stats.errorLinesEmitted.incrementAndGet();
+            emitted[2] = ordinal;
+            try {
+                store.checkpoint(s.getId(), emitted[0], emitted[1], emitted[2]);
+            } catch (IOException e) {
+                failure[0] = e;
+                ok[0] = false;
+            }
+        });
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return ok[0];
+    }
+
+    private static long countBefore(Map<Long, String> lines, long n) {
+        long c = 0;
+        for (Long l : lines.keySet()) {
+            if (l < n) {
+                c++;
+            }
+        }
+        return c;
+    }
+
+    private void finish(SegmentInfo s, Path out, Path err) throws IOException {
+        if (config.deleteFiles) {
+            deleteQuietly(s.getInputFileId());
+            deleteQuietly(s.getOutputFileId());
+            deleteQuietly(s.getErrorFileId());
+        }
+        if (out != null) {
+            Files.deleteIfExists(out);
+        }
+        if (err != null) {
+            Files.deleteIfExists(err);
+        }
+        pendingSynthetic.remove(s.getId());
+        stuckCancelled.remove(s.getBatchId());
+        lastProgressLog.remove(s.getId());
+        SegmentInfo latest = store.segment(s.getId());
+        store.complete(latest != null ? latest : s);
+        stats.batchesDone.incrementAndGet();
+        fire(BatchEvent.Type.DONE, s, null, "all lines delivered");
+    }
+
+    private void deleteQuietly(String fileId) {
+        if (fileId == null) {
+            return;
+        }
+        try {
+            client.deleteFile(fileId);
+            stats.filesDeleted.incrementAndGet();
+        } catch (OpenAIApiException e) {
+            if (e.getHttpStatus() != 404) {
+                LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.toString());
+        }
+    }
+
+    /** Downloads a remote file to the work directory once (streamed, verified complete), or reuses the copy. */
+    private Path download(SegmentInfo s, String fileId, String suffix) throws IOException {
+        Path target = workDir.resolve(s.getId() + "." + suffix + ".jsonl");
+        if (Files.exists(target)) {
+            return target;
+        }
+        Path tmp = workDir.resolve(s.getId() + "." + suffix + ".jsonl.part");
+        IOException last = null;
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            try (InputStream in = client.downloadFileContent(fileId);
+                 OutputStream os = Files.newOutputStream(tmp)) {
+                byte[] buf = new byte[1 << 16];
+                int r;
+                int lastByte = '\n';
+                long total = 0;
+                while ((r = in.read(buf)) > 0) {
+                    os.write(buf, 0, r);
+                    lastByte = buf[r - 1];
+                    total += r;
+                }
+                if (total > 0 && lastByte != '\n') {
+                    // the service ends every line with a newline; be liberal: accept a last line that parses
+                    os.write('\n');
+                }
+                last = null;
+                break;
+            } catch (IOException e) {
+                last = e;
+                stats.downloadRetries.incrementAndGet();
+                LOG.warn("Batch engine '{}': download of {} failed ({}), attempt {} of 5", store.name(), fileId,
+                        e.toString(), attempt);
+                sleep(Math.min(10_000, 250L << attempt));
+            }
+        }
+        if (last != null) {
+            Files.deleteIfExists(tmp);
+            throw last;
+        }
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        return target;
+    }
+
+    private static long countLines(Path p) throws IOException {
+        long n = 0;
+        try (InputStream in = Files.newInputStream(p)) {
+            LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
+            while (r.next() != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static final class ParsedLine {
+        JsonNode parsed;
+        String customId;
+        Integer statusCode;
+        String errorCode;
+        String errorMessage;
+        String parseError;
+    }
+
+    private ParsedLine parse(byte[] line) {
+        ParsedLine p = new ParsedLine();
+        try {
+            JsonNode n = mapper.readTree(line);
+            if (n == null || !n.isObject()) {
+                p.parseError = "not a JSON object";
+                return p;
+            }
+            p.parsed = n;
+            JsonNode cid = n.get("custom_id");
+            p.customId = cid != null && cid.isTextual() ? cid.asText() : null;
+            JsonNode resp = n.get("response");
+            if (resp != null && resp.isObject()) {
+                JsonNode sc = resp.get("status_code");
+                p.statusCode = sc != null && sc.canConvertToInt() ? sc.asInt() : null;
+                if (p.statusCode != null && p.statusCode >= 400) {
+                    JsonNode e = resp.path("body").path("error");
+                    p.errorCode = e.hasNonNull("code") ? e.get("code").asText()
+                            : (e.hasNonNull("type") ? e.get("type").asText() : "http_" + p.statusCode);
+                    p.errorMessage = e.hasNonNull("message") ? e.get("message").asText() : "HTTP " + p.statusCode;
+                }
+            }
+            JsonNode err = n.get("error");
+            if (err != null && err.isObject()) {
+                p.errorCode = err.hasNonNull("code") ? err.get("code").asText() : "error";
+                p.errorMessage = err.hasNonNull("message") ? err.get("message").asText() : null;
+            }
+        } catch (IOException e) {
+            p.parseError = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe
+                    ? jpe.getOriginalMessage() : e.getMessage();
+            String text = new String(line, StandardCharsets.UTF_8);
+            int i = text.indexOf("\"custom_id\":\"");
+            if (i >= 0) {
+                int j = text.indexOf('"', i + 13);
+                if (j > i) {
+                    p.customId = text.substring(i + 13, j);
+                }
+            }
+        }
+        return p;
+    }
+
+    private static boolean isRetryable(ParsedLine p, boolean retryUnfinished) {
+        if (p.parsed == null) {
+            return false;
+        }
+        if (p.statusCode != null && (p.statusCode == 429 || p.statusCode >= 500)) {
+            return true;
+        }
+        if (p.errorCode == null) {
+            return false;
+        }
+        if ("batch_cancelled".equals(p.errorCode)) {
+            return retryUnfinished;
+        }
+        return RETRYABLE_LINE_CODES.contains(p.errorCode);
+    }
+
+    // ---------------------------------------------------------------- misc
+
+    private void fire(BatchEvent.Type type, SegmentInfo s, Batch b, String message) {
+        try {
+            listener.onEvent(new BatchEvent(type, s != null ? s.copy() : null, b, message));
+        } catch (RuntimeException e) {
+            LOG.warn("Batch event listener failed: {}", e.toString());
+        }
+    }
+
+    private static int nz(Integer i) {
+        return i == null ? 0 : i;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public long cycles() {
+        return cycles.get();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    public void stop() {
+        if (!running.compareAndSet(true, false)) {
+            return;
+        }
+        if (config.cancelOnStop) {
+            for (SegmentInfo s : store.segments()) {
+                if (s.getStatus() == SegmentStatus.SUBMITTED) {
+                    try {
+                        client.cancelBatch(s.getBatchId());
+                        LOG.info("Batch engine '{}': cancelled batch {} on stop", store.name(), s.getBatchId());
+                    } catch (RuntimeException e) {
+                        LOG.warn("Cannot cancel batch {} on stop: {}", s.getBatchId(), e.getMessage());
+                    }
+                }
+            }
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("Batch engine '{}' stopped; every batch is resumable", store.name());
+    }
+}

@@ -1,0 +1,79 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * Durable state of one endpoint name: the spool of requests (segments) and the state of every batch made from them.
+ * <p>
+ * Nothing above this interface may assume a local file system: the embedded {@link FileBatchStore} keeps it in a
+ * directory, other implementations in a database shared by several nodes.
+ */
+public interface BatchStore extends AutoCloseable {
+
+    /** The endpoint name this store belongs to. */
+    String name();
+
+    /**
+     * Appends requests to the open segment of the group (endpoint, model), rolling over to a new segment when one is
+     * full by the given limits. All records are checked first (duplicate custom ids), so either all are appended or none. When this
+     * returns, the lines have reached the operating system (and the disk, with {@link SyncPolicy#ALWAYS}).
+     *
+     * @return the ids of the segments that this call sealed
+     * @throws DuplicateCustomIdException when a custom id is already spooled or in flight under this name
+     */
+    List<String> append(String endpoint, String model, List<SpoolRecord> records, SegmentLimits limits)
+            throws IOException;
+
+    /** Whether a request with this custom id is spooled or in flight under this name. */
+    boolean containsCustomId(String customId);
+
+    /** Copies of every segment that is not {@link SegmentStatus#DONE}, oldest first. */
+    List<SegmentInfo> segments();
+
+    /** A copy of one segment, or {@code null}. */
+    SegmentInfo segment(String id);
+
+    /** Seals the open segments that match, with the given reason; returns the ids sealed. */
+    List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException;
+
+    /** Persists a state transition of a sealed segment (atomically). */
+    void update(SegmentInfo segment) throws IOException;
+
+    /**
+     * Creates a sealed segment from the given records, for resubmitting failed requests of a parent segment as a new
+     * attempt.
+     */
+    SegmentInfo createSealedSegment(String endpoint, String model, int attempt, String parentId,
+            List<SpoolRecord> records)
+            throws IOException;
+
+    /**
+     * A file holding the segment's JSONL exactly as it must be uploaded; call {@link #releaseUploadFile} when done.
+     */
+    Path uploadFile(String segmentId) throws IOException;
+
+    void releaseUploadFile(String segmentId, Path file) throws IOException;
+
+    /** Streams the request lines of a segment (UTF-8 JSON, no newline) to the consumer. */
+    void readRequests(String segmentId, Consumer<byte[]> lineConsumer) throws IOException;
+
+    /** Carried headers by custom id, for the requests of a segment that carry any (UTF-8 JSON objects). */
+    Map<String, byte[]> carriedHeaders(String segmentId) throws IOException;
+
+    /** Records how many lines of each kind have been delivered; must be cheap enough to call per line. */
+    void checkpoint(String segmentId, long output, long errors, long synthetic) throws IOException;
+
+    /** Marks a segment done: drops its data, keeps a compact record for audit, frees its custom ids. */
+    void complete(SegmentInfo segment) throws IOException;
+
+    /** The most recent compact records of finished segments, newest last. */
+    List<SegmentInfo> history(int max);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,923 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded store: one directory per endpoint name, for one JVM at a time (an exclusive file lock guards it; use
+ * a JDBC store for several nodes).
+ *
+ * <pre>
+ * &lt;directory&gt;/&lt;name&gt;/
+ *   store.lock                 held while a JVM uses the store
+ *   segments/&lt;id&gt;.state.json   segment state, replaced atomically (write, fsync, rename)
+ *   segments/&lt;id&gt;.jsonl        the request lines, exactly the file that is uploaded
+ *   segments/&lt;id&gt;.carry.jsonl  carried headers of the requests that have any (never uploaded)
+ *   segments/&lt;id&gt;.ckpt         emission checkpoint (3 longs, rewritten in place)
+ *   history.jsonl              compact records of finished segments
+ * </pre>
+ *
+ * Files and directories are created readable by the owner only (where the file system supports POSIX
+ * permissions). A request line is written with one {@code write} call and is therefore in the operating system
+ * when {@link #append} returns; a torn last line left by a crash is cut off when the store starts.
+ */
+public class FileBatchStore implements BatchStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileBatchStore.class);
+    private static final Set<PosixFilePermission> DIR_PERMS = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE_PERMS = PosixFilePermissions.fromString("rw-------");
+    private static final int HISTORY_IN_MEMORY = 200;
+    private static final long HISTORY_ROTATE_BYTES = 16L * 1024 * 1024;
+    private static final byte NEWLINE = '\n';
+
+    private final String name;
+    private final Path dir;
+    private final Path segmentsDir;
+    private final SyncPolicy syncPolicy;
+    private final long syncIntervalMillis;
+    private final ObjectMapper mapper;
+
+    private final Object lock = new Object();
+    private final Map<String, SegmentInfo> segments = new LinkedHashMap<>();
+    /** Open segment id by group key (endpoint + model). */
+    private final Map<String, String> openByGroup = new HashMap<>();
+    private final Map<String, OpenFiles> openFiles = new HashMap<>();
+    private final LongHashSet customIds = new LongHashSet(1024);
+    private final Deque<SegmentInfo> history = new ArrayDeque<>();
+    private final Set<FileChannel> dirty = ConcurrentHashMap.newKeySet();
+    private final GroupCommit groupCommit = new GroupCommit();
+
+    private FileChannel lockChannel;
+    private FileLock fileLock;
+    private ScheduledExecutorService syncer;
+    private boolean closed;
+
+    public FileBatchStore(Path baseDirectory, String name, SyncPolicy syncPolicy,
+                          long syncIntervalMillis, ObjectMapper mapper) {
+        this.name = name;
+        this.dir = baseDirectory.resolve(safeDirName(name));
+        this.segmentsDir = dir.resolve("segments");
+        this.syncPolicy = syncPolicy;
+        this.syncIntervalMillis = syncIntervalMillis;
+        this.mapper = mapper;
+    }
+
+    static String safeDirName(String name) {
+        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        if (s.isEmpty() || s.startsWith(".")) {
+            s = "_" + s;
+        }
+        return s;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** Opens the directory, takes the lock and recovers every segment. */
+    public void start() throws IOException {
+        createPrivateDirectories(segmentsDir);
+        lockChannel = FileChannel.open(dir.resolve("store.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            fileLock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            fileLock = null;
+        }
+        if (fileLock == null) {
+            lockChannel.close();
+            throw new IOException("The store directory " + dir + " is in use by another process (or another store"
+                                  + " instance in this JVM). The file store serves one JVM at a time; use a JDBC"
+                                  + " store for several nodes.");
+        }
+        recover();
+        if (syncPolicy == SyncPolicy.INTERVAL) {
+            syncer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "openai-batch-sync-" + name);
+                t.setDaemon(true);
+                return t;
+            });
+            syncer.scheduleWithFixedDelay(this::syncDirtyQuietly, syncIntervalMillis, syncIntervalMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void recover() throws IOException {
+        List<SegmentInfo> found = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(segmentsDir, "*.state.json")) {
+            for (Path p : ds) {
+                try {
+                    found.add(mapper.readValue(p.toFile(), SegmentInfo.class));
+                } catch (IOException e) {
+                    throw new IOException("Cannot read segment state " + p + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        // leftovers of an interrupted state write
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(segmentsDir, "*.tmp")) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
+        found.sort(Comparator.comparingLong(SegmentInfo::getCreatedAt).thenComparing(SegmentInfo::getId));
+        int requests = 0;
+        for (SegmentInfo s : found) {
+            if (s.getStatus() == SegmentStatus.DONE) {
+                deleteSegmentFiles(s.getId());
+                continue;
+            }
+            Path data = dataFile(s.getId());
+            if (!Files.exists(data)) {
+                Files.createFile(data);
+            }
+            long[] countAndBytes = recoverDataFile(data, s.getStatus() == SegmentStatus.OPEN);
+            if (s.getStatus() == SegmentStatus.OPEN) {
+                s.setRequestCount((int) countAndBytes[0]);
+                s.setBytes(countAndBytes[1]);
+                s.setTokens(Math.max(s.getTokens(), countAndBytes[1] / 4));
+                openByGroup.put(groupKey(s.getEndpoint(), s.getModel()), s.getId());
+            }
+            readRequests(s.getId(), line -> customIds.add(hash(customIdOf(line))));
+            requests += s.getRequestCount();
+            long[] ckpt = readCheckpoint(s.getId());
+            if (ckpt != null) {
+                s.setEmittedOutput(Math.max(s.getEmittedOutput(), ckpt[0]));
+                s.setEmittedErrors(Math.max(s.getEmittedErrors(), ckpt[1]));
+                s.setEmittedSynthetic(Math.max(s.getEmittedSynthetic(), ckpt[2]));
+            }
+            segments.put(s.getId(), s);
+        }
+        loadHistory();
+        if (!found.isEmpty()) {
+            LOG.info("Store '{}' at {}: recovered {} segments holding {} requests", name, dir, segments.size(),
+                    requests);
+        }
+    }
+
+    /**
+     * Counts the complete lines of a data file; cuts off a torn last line of an open segment (a write that a crash
+     * interrupted, never acknowledged to a producer).
+     */
+    private long[] recoverDataFile(Path data, boolean open) throws IOException {
+        long count = 0;
+        long lastNewlineEnd = 0;
+        long pos = 0;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(data), 1 << 16)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == NEWLINE) {
+                        count++;
+                        lastNewlineEnd = pos + i + 1;
+                    }
+                }
+                pos += n;
+            }
+        }
+        if (lastNewlineEnd < pos) {
+            if (open) {
+                LOG.warn("Store '{}': cutting off a torn last line of {} ({} bytes, never acknowledged)", name,
+                        data.getFileName(), pos - lastNewlineEnd);
+                try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
+                    ch.truncate(lastNewlineEnd);
+                    ch.force(true);
+                }
+            } else {
+                throw new IOException("Sealed segment file " + data + " ends with an incomplete line");
+            }
+        }
+        return new long[] { count, lastNewlineEnd };
+    }
+
+    @Override
+    public List<String> append(String endpoint, String model, List<SpoolRecord> records, SegmentLimits limits)
+            throws IOException {
+        if (records.isEmpty()) {
+            return List.of();
+        }
+        List<String> sealed = new ArrayList<>(1);
+        synchronized (lock) {
+            ensureOpen();
+            checkDuplicates(records);
+            String group = groupKey(endpoint, model);
+            SegmentInfo seg = null;
+            OpenFiles files = null;
+            ByteBuffer batch = null;
+            for (SpoolRecord r : records) {
+                int lineBytes = r.line().length;
+                if (seg == null) {
+                    seg = openSegment(group, endpoint, model);
+                    files = openFiles(seg.getId());
+                }
+                if (seg.getRequestCount() > 0 && limits.wouldOverflow(seg.getRequestCount(), seg.getBytes(),
+                        seg.getTokens(), lineBytes, r.tokens())) {
+                    flush(files, batch);
+                    batch = null;
+                    sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes, r.tokens())));
+                    seg = openSegment(group, endpoint, model);
+                    files = openFiles(seg.getId());
+                }
+                if (r.carriedHeaders() != null) {
+                    writeCarry(files, r);
+                }
+                if (records.size() == 1) {
+                    ByteBuffer one = ByteBuffer.allocate(lineBytes + 1);
+                    one.put(r.line()).put(NEWLINE).flip();
+                    writeFully(files.data, one);
+                } else {
+                    if (batch == null || batch.remaining() < lineBytes + 1) {
+                        flush(files, batch);
+                        batch = ByteBuffer.allocate(Math.max(1 << 16, lineBytes + 1));
+                    }
+                    batch.put(r.line()).put(NEWLINE);
+                }
+                seg.setRequestCount(seg.getRequestCount() + 1);
+                seg.setBytes(seg.getBytes() + lineBytes + 1);
+                seg.setTokens(seg.getTokens() + r.tokens());
+                customIds.add(hash(r.customId()));
+                dirty.add(files.data);
+                if (files.carry != null) {
+                    dirty.add(files.carry);
+                }
+                if (limits.isFull(seg.getRequestCount(), seg.getBytes(), seg.getTokens())) {
+                    flush(files, batch);
+                    batch = null;
+                    sealed.add(sealLocked(seg, sealReason(limits, seg, 0, 0)));
+                    seg = null;
+                    files = null;
+                }
+            }
+            if (files != null) {
+                flush(files, batch);
+            }
+        }
+        if (syncPolicy == SyncPolicy.ALWAYS) {
+            groupCommit.sync();
+        }
+        return sealed;
+    }
+
+    private void checkDuplicates(List<SpoolRecord> records) {
+        if (records.size() == 1) {
+            String id = records.get(0).customId();
+            if (customIds.contains(hash(id))) {
+                throw new DuplicateCustomIdException(name, id, null);
+            }
+            return;
+        }
+        LongHashSet within = new LongHashSet(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            String id = records.get(i).customId();
+            long h = hash(id);
+            if (customIds.contains(h)) {
+                throw new DuplicateCustomIdException(name, id, "line " + (i + 1));
+            }
+            if (!within.add(h)) {
+                throw new DuplicateCustomIdException(name, id, "line " + (i + 1) + " repeats an earlier line");
+            }
+        }
+    }
+
+    private static String sealReason(SegmentLimits limits, SegmentInfo seg, int nextBytes, int nextTokens) {
+        if (seg.getRequestCount() + (nextBytes > 0 ? 1 : 0) > limits.maxRequests()
+                || seg.getRequestCount() >= limits.maxRequests()) {
+            return "maxRequestsPerBatch";
+        }
+        if (seg.getBytes() + nextBytes + (nextBytes > 0 ? 1 : 0) > limits.maxBytes()
+                || seg.getBytes() >= limits.maxBytes()) {
+            return "maxBatchBytes";
+        }
+        return "maxBatchTokens";
+    }
+
+    private void writeCarry(OpenFiles files, SpoolRecord r) throws IOException {
+        if (files.carry == null) {
+            files.carry = openAppend(carryFile(files.segmentId));
+        }
+        // {"c":"<id>","h":{...}}
+        byte[] id = mapper.writeValueAsBytes(r.customId());
+        ByteBuffer b = ByteBuffer.allocate(id.length + r.carriedHeaders().length + 12);
+        b.put("{\"c\":".getBytes(StandardCharsets.US_ASCII)).put(id).put(",\"h\":".getBytes(StandardCharsets.US_ASCII))
+                .put(r.carriedHeaders()).put((byte) '}').put(NEWLINE).flip();
+        writeFully(files.carry, b);
+    }
+
+    private static void flush(OpenFiles files, ByteBuffer batch) throws IOException {
+        if (batch != null && batch.position() > 0) {
+            batch.flip();
+            writeFully(files.data, batch);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    private SegmentInfo openSegment(String group, String endpoint, String model) throws IOException {
+        String id = openByGroup.get(group);
+        if (id != null) {
+            return segments.get(id);
+        }
+        SegmentInfo s = new SegmentInfo();
+        s.setId(SegmentIds.next());
+        s.setName(name);
+        s.setEndpoint(endpoint);
+        s.setModel(model);
+        s.setCreatedAt(System.currentTimeMillis());
+        s.setStatus(SegmentStatus.OPEN);
+        writeState(s);
+        segments.put(s.getId(), s);
+        openByGroup.put(group, s.getId());
+        LOG.debug("Store '{}': opened segment {} for {} {}", name, s.getId(), endpoint, model);
+        return s;
+    }
+
+    private OpenFiles openFiles(String segmentId) throws IOException {
+        OpenFiles f = openFiles.get(segmentId);
+        if (f == null) {
+            f = new OpenFiles(segmentId, openAppend(dataFile(segmentId)));
+            if (Files.exists(carryFile(segmentId))) {
+                f.carry = openAppend(carryFile(segmentId));
+            }
+            openFiles.put(segmentId, f);
+        }
+        return f;
+    }
+
+    private FileChannel openAppend(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            createPrivateFile(p);
+        }
+        return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    @Override
+    public boolean containsCustomId(String customId) {
+        synchronized (lock) {
+            return customIds.contains(hash(customId));
+        }
+    }
+
+    @Override
+    public List<SegmentInfo> segments() {
+        synchronized (lock) {
+            List<SegmentInfo> list = new ArrayList<>(segments.size());
+            for (SegmentInfo s : segments.values()) {
+                list.add(s.copy());
+            }
+            return list;
+        }
+    }
+
+    @Override
+    public SegmentInfo segment(String id) {
+        synchronized (lock) {
+            SegmentInfo s = segments.get(id);
+            return s != null ? s.copy() : null;
+        }
+    }
+
+    @Override
+    public List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException {
+        List<String> ids = new ArrayList<>();
+        synchronized (lock) {
+            ensureOpen();
+            for (String id : new ArrayList<>(openByGroup.values())) {
+                SegmentInfo s = segments.get(id);
+                if (s != null && s.getRequestCount() > 0 && filter.test(s)) {
+                    ids.add(sealLocked(s, reason));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private String sealLocked(SegmentInfo s, String reason) throws IOException {
+        OpenFiles f = openFiles.remove(s.getId());
+        if (f != null) {
+            if (syncPolicy != SyncPolicy.NEVER) {
+                f.data.force(false);
+                if (f.carry != null) {
+                    f.carry.force(false);
+                }
+            }
+            dirty.remove(f.data);
+            f.data.close();
+            if (f.carry != null) {
+                dirty.remove(f.carry);
+                f.carry.close();
+            }
+        }
+        openByGroup.remove(groupKey(s.getEndpoint(), s.getModel()));
+        s.setStatus(SegmentStatus.SEALED);
+        s.setSealedAt(System.currentTimeMillis());
+        s.setSealReason(reason);
+        writeState(s);
+        LOG.debug("Store '{}': sealed {} ({} requests, {} bytes) by {}", name, s.getId(), s.getRequestCount(),
+                s.getBytes(), reason);
+        return s.getId();
+    }
+
+    @Override
+    public void update(SegmentInfo segment) throws IOException {
+        synchronized (lock) {
+            ensureOpen();
+            SegmentInfo current = segments.get(segment.getId());
+            if (current == null) {
+                throw new IllegalStateException("Unknown segment " + segment.getId());
+            }
+            if (current.getStatus() == SegmentStatus.OPEN) {
+                throw new IllegalStateException("Segment " + segment.getId() + " is open; seal it first");
+            }
+            SegmentInfo copy = segment.copy();
+            writeState(copy);
+            segments.put(copy.getId(), copy);
+        }
+    }
+
+    @Override
+    public SegmentInfo createSealedSegment(String endpoint, String model, int attempt, String parentId,
+                                           List<SpoolRecord> records) throws IOException {
+        synchronized (lock) {
+            ensureOpen();
+            SegmentInfo s = new SegmentInfo();
+            s.setId(SegmentIds.next());
+            s.setName(name);
+            s.setEndpoint(endpoint);
+            s.setModel(model);
+            s.setAttempt(attempt);
+            s.setParentId(parentId);
+            s.setCreatedAt(System.currentTimeMillis());
+            s.setStatus(SegmentStatus.OPEN);
+            // data first, then the state that makes it visible: a crash in between leaves only an unreferenced file
+            Path tmpData = segmentsDir.resolve(s.getId() + ".jsonl.tmp");
+            Path tmpCarry = segmentsDir.resolve(s.getId() + ".carry.jsonl.tmp");
+            long bytes = 0;
+            long tokens = 0;
+            try (FileChannel data = FileChannel.open(tmpData, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                OpenFiles f = new OpenFiles(s.getId(), data);
+                for (SpoolRecord r : records) {
+                    ByteBuffer b = ByteBuffer.allocate(r.line().length + 1);
+                    b.put(r.line()).put(NEWLINE).flip();
+                    writeFully(data, b);
+                    bytes += r.line().length + 1;
+                    tokens += r.tokens();
+                    if (r.carriedHeaders() != null) {
+                        if (f.carry == null) {
+                            f.carry = FileChannel.open(tmpCarry, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        }
+                        writeCarry(f, r);
+                    }
+                }
+                if (syncPolicy != SyncPolicy.NEVER) {
+                    data.force(false);
+                }
+                if (f.carry != null) {
+                    if (syncPolicy != SyncPolicy.NEVER) {
+                        f.carry.force(false);
+                    }
+                    f.carry.close();
+                }
+            }
+            restrict(tmpData);
+            move(tmpData, dataFile(s.getId()));
+            if (Files.exists(tmpCarry)) {
+                restrict(tmpCarry);
+                move(tmpCarry, carryFile(s.getId()));
+            }
+            s.setRequestCount(records.size());
+            s.setBytes(bytes);
+            s.setTokens(tokens);
+            s.setStatus(SegmentStatus.SEALED);
+            s.setSealedAt(System.currentTimeMillis());
+            s.setSealReason("retry of " + parentId);
+            writeState(s);
+            segments.put(s.getId(), s);
+            for (SpoolRecord r : records) {
+                customIds.add(hash(r.customId()));
+            }
+            return s.copy();
+        }
+    }
+
+    @Override
+    public Path uploadFile(String segmentId) {
+        return dataFile(segmentId);
+    }
+
+    @Override
+    public void releaseUploadFile(String segmentId, Path file) {
+        // the segment file itself: nothing to release
+    }
+
+    @Override
+    public void readRequests(String segmentId, Consumer<byte[]> lineConsumer) throws IOException {
+        Path data = dataFile(segmentId);
+        if (!Files.exists(data)) {
+            return;
+        }
+        try (InputStream in = Files.newInputStream(data)) {
+            LineReader.forEachLine(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES, lineConsumer);
+        }
+    }
+
+    @Override
+    public Map<String, byte[]> carriedHeaders(String segmentId) throws IOException {
+        Path carry = carryFile(segmentId);
+        Map<String, byte[]> map = new HashMap<>();
+        if (!Files.exists(carry)) {
+            return map;
+        }
+        try (InputStream in = Files.newInputStream(carry)) {
+            LineReader.forEachLine(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES, line -> {
+                try (JsonParser p = mapper.getFactory().createParser(line)) {
+                    String id = null;
+                    byte[] headers = null;
+                    if (p.nextToken() != JsonToken.START_OBJECT) {
+                        return;
+                    }
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String f = p.currentName();
+                        p.nextToken();
+                        if ("c".equals(f)) {
+                            id = p.getText();
+                        } else if ("h".equals(f)) {
+                            headers = mapper.writeValueAsBytes(mapper.readTree(p));
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                    if (id != null && headers != null) {
+                        map.put(id, headers);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+        return map;
+    }
+
+    @Override
+    public void checkpoint(String segmentId, long output, long errors, long synthetic) throws IOException {
+        OpenFiles holder;
+        synchronized (lock) {
+            ensureOpen();
+            SegmentInfo s = segments.get(segmentId);
+            if (s == null) {
+                throw new IllegalStateException("Unknown segment " + segmentId);
+            }
+            s.setEmittedOutput(output);
+            s.setEmittedErrors(errors);
+            s.setEmittedSynthetic(synthetic);
+            holder = openFiles.get(segmentId + ".ckpt");
+            if (holder == null) {
+                Path p = checkpointFile(segmentId);
+                if (!Files.exists(p)) {
+                    createPrivateFile(p);
+                }
+                holder = new OpenFiles(segmentId, FileChannel.open(p, StandardOpenOption.WRITE));
+                openFiles.put(segmentId + ".ckpt", holder);
+            }
+            ByteBuffer b = ByteBuffer.allocate(24);
+            b.putLong(output).putLong(errors).putLong(synthetic).flip();
+            while (b.hasRemaining()) {
+                holder.data.write(b, b.position());
+            }
+            dirty.add(holder.data);
+        }
+    }
+
+    private long[] readCheckpoint(String segmentId) throws IOException {
+        Path p = checkpointFile(segmentId);
+        if (!Files.exists(p) || Files.size(p) < 24) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p));
+        return new long[] { b.getLong(), b.getLong(), b.getLong() };
+    }
+
+    @Override
+    public void complete(SegmentInfo segment) throws IOException {
+        synchronized (lock) {
+            ensureOpen();
+            SegmentInfo s = segment.copy();
+            s.setStatus(SegmentStatus.DONE);
+            readRequests(s.getId(), line -> customIds.remove(hash(customIdOf(line))));
+            appendHistory(s);
+            // state DONE first: a crash after this point only leaves files that the next start deletes
+            writeState(s);
+            OpenFiles ck = openFiles.remove(s.getId() + ".ckpt");
+            if (ck != null) {
+                dirty.remove(ck.data);
+                ck.data.close();
+            }
+            segments.remove(s.getId());
+            deleteSegmentFiles(s.getId());
+        }
+    }
+
+    private void deleteSegmentFiles(String id) throws IOException {
+        Files.deleteIfExists(dataFile(id));
+        Files.deleteIfExists(carryFile(id));
+        Files.deleteIfExists(checkpointFile(id));
+        Files.deleteIfExists(stateFile(id));
+    }
+
+    private void appendHistory(SegmentInfo s) throws IOException {
+        Path h = dir.resolve("history.jsonl");
+        if (Files.exists(h) && Files.size(h) > HISTORY_ROTATE_BYTES) {
+            Files.move(h, dir.resolve("history.1.jsonl"), StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (!Files.exists(h)) {
+            createPrivateFile(h);
+        }
+        byte[] json = mapper.writeValueAsBytes(s);
+        try (FileChannel ch = FileChannel.open(h, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            ByteBuffer b = ByteBuffer.allocate(json.length + 1);
+            b.put(json).put(NEWLINE).flip();
+            writeFully(ch, b);
+        }
+        history.addLast(s);
+        while (history.size() > HISTORY_IN_MEMORY) {
+            history.removeFirst();
+        }
+    }
+
+    private void loadHistory() throws IOException {
+        Path h = dir.resolve("history.jsonl");
+        if (!Files.exists(h)) {
+            return;
+        }
+        try (InputStream in = Files.newInputStream(h)) {
+            LineReader.forEachLine(in, 1 << 16, 1 << 20, line -> {
+                try {
+                    history.addLast(mapper.readValue(line, SegmentInfo.class));
+                    while (history.size() > HISTORY_IN_MEMORY) {
+                        history.removeFirst();
+                    }
+                } catch (IOException e) {
+                    LOG.debug("Skipping unreadable history line: {}", e.getMessage());
+                }
+            });
+        }
+    }
+
+    @Override
+    public List<SegmentInfo> history(int max) {
+        synchronized (lock) {
+            List<SegmentInfo> all = new ArrayList<>(history);
+            return new ArrayList<>(all.subList(Math.max(0, all.size() - max), all.size()));
+        }
+    }
+
+    private void writeState(SegmentInfo s) throws IOException {
+        Path target = stateFile(s.getId());
+        Path tmp = segmentsDir.resolve(s.getId() + ".state.json.tmp");
+        byte[] json = mapper.writeValueAsBytes(s);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(ch, ByteBuffer.wrap(json));
+            if (syncPolicy != SyncPolicy.NEVER) {
+                ch.force(false);
+            }
+        }
+        restrict(tmp);
+        move(tmp, target);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private void syncDirtyQuietly() {
+        try {
+            syncDirty();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Store '{}': background fsync failed: {}", name, e.getMessage());
+        }
+    }
+
+    private void syncDirty() throws IOException {
+        for (FileChannel ch : dirty) {
+            dirty.remove(ch);
+            if (ch.isOpen()) {
+                try {
+                    ch.force(false);
+                } catch (java.nio.channels.ClosedChannelException e) {
+                    // sealed meanwhile: sealing forced it
+                }
+            }
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Store '" + name + "' is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (syncer != null) {
+                syncer.shutdownNow();
+            }
+            for (OpenFiles f : openFiles.values()) {
+                try {
+                    if (syncPolicy != SyncPolicy.NEVER) {
+                        f.data.force(false);
+                    }
+                    f.data.close();
+                    if (f.carry != null) {
+                        f.carry.close();
+                    }
+                } catch (IOException e) {
+                    LOG.warn("Store '{}': error closing {}: {}", name, f.segmentId, e.getMessage());
+                }
+            }
+            openFiles.clear();
+            for (SegmentInfo s : segments.values()) {
+                if (s.getStatus() == SegmentStatus.OPEN) {
+                    try {
+                        writeState(s);
+                    } catch (IOException e) {
+                        LOG.warn("Store '{}': cannot write state of {}: {}", name, s.getId(), e.getMessage());
+                    }
+                }
+            }
+            try {
+                if (fileLock != null) {
+                    fileLock.release();
+                }
+                if (lockChannel != null) {
+                    lockChannel.close();
+                }
+            } catch (IOException e) {
+                LOG.debug("Error releasing the store lock: {}", e.getMessage());
+            }
+        }
+    }
+
+    Path dataFile(String id) {
+        return segmentsDir.resolve(id + ".jsonl");
+    }
+
+    private Path carryFile(String id) {
+        return segmentsDir.resolve(id + ".carry.jsonl");
+    }
+
+    private Path checkpointFile(String id) {
+        return segmentsDir.resolve(id + ".ckpt");
+    }
+
+    private Path stateFile(String id) {
+        return segmentsDir.resolve(id + ".state.json");
+    }
+
+    static String groupKey(String endpoint, String model) {
+        return endpoint + "\u0000" + model;
+    }
+
+    static long hash(String s) {
+        return CustomIdSet.hash(s);
+    }
+
+    /** The custom id of a request line; lines written by this component start with it. */
+    String customIdOf(byte[] line) {
+        return RequestLines.customId(mapper, line);
+    }
+
+    private static void createPrivateDirectories(Path p) throws IOException {
+        Files.createDirectories(p);
+        restrict(p.getParent());
+        restrict(p);
+    }
+
+    private static void createPrivateFile(Path p) throws IOException {
+        try {
+            Files.createFile(p);
+        } catch (FileAlreadyExistsException e) {
+            // fine
+        }
+        restrict(p);
+    }
+
+    private static void restrict(Path p) {
+        try {
+            Files.setPosixFilePermissions(p, Files.isDirectory(p) ? DIR_PERMS : FILE_PERMS);
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: leave the defaults
+        }
+    }
+
+    private static final class OpenFiles {
+        final String segmentId;
+        final FileChannel data;
+        FileChannel carry;
+
+        OpenFiles(String segmentId, FileChannel data) {
+            this.segmentId = segmentId;
+            this.data = data;
+        }
+    }
+
+    /** One fsync shared by all producers waiting at the same time. */
+    private final class GroupCommit {
+        private long requested;
+        private long completed;
+        private boolean syncing;
+
+        void sync() throws IOException {
+            long ticket;
+            synchronized (this) {
+                ticket = ++requested;
+                while (true) {
+                    if (completed >= ticket) {
+                        return;
+                    }
+                    if (!syncing) {
+                        syncing = true;
+                        break;
+                    }
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("Interrupted while waiting for fsync", e);
+                    }
+                }
+            }
+            long upTo;
+            synchronized (this) {
+                upTo = requested;
+            }
+            try {
+                syncDirty();
+            } finally {
+                synchronized (this) {
+                    completed = Math.max(completed, upTo);
+                    syncing = false;
+                    notifyAll();
+                }
+            }
+        }
+    }
+
+    static Set<SegmentStatus> liveStatuses() {
+        return EnumSet.complementOf(EnumSet.of(SegmentStatus.DONE));
+    }
+}

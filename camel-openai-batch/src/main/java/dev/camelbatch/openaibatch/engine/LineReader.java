@@ -1,0 +1,127 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * Splits a byte stream into lines ({@code \n}, a preceding {@code \r} dropped) without decoding, holding one line at
+ * a time. Blank lines are skipped.
+ */
+public final class LineReader {
+
+    private final InputStream in;
+    private final long maxLineBytes;
+    private final byte[] buf;
+    private int pos;
+    private int limit;
+    private byte[] line = new byte[256];
+    private long lineNumber;
+    private boolean lastLineTerminated = true;
+
+    public LineReader(InputStream in, int bufferSize, long maxLineBytes) {
+        this.in = in;
+        this.buf = new byte[bufferSize];
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    /** The next non-blank line, or {@code null} at the end of the stream. */
+    public byte[] next() throws IOException {
+        while (true) {
+            int len = 0;
+            boolean any = false;
+            while (true) {
+                if (pos >= limit) {
+                    limit = in.read(buf, 0, buf.length);
+                    pos = 0;
+                    if (limit <= 0) {
+                        limit = 0;
+                        if (!any) {
+                            return null;
+                        }
+                        lastLineTerminated = false;
+                        break;
+                    }
+                }
+                any = true;
+                int start = pos;
+                int nl = -1;
+                for (int i = pos; i < limit; i++) {
+                    if (buf[i] == '\n') {
+                        nl = i;
+                        break;
+                    }
+                }
+                int end = nl >= 0 ? nl : limit;
+                int chunk = end - start;
+                if (len + chunk > maxLineBytes) {
+                    throw new LineTooLongException(lineNumber + 1, maxLineBytes);
+                }
+                if (len + chunk > line.length) {
+                    line = Arrays.copyOf(line, Math.max(line.length * 2, len + chunk));
+                }
+                System.arraycopy(buf, start, line, len, chunk);
+                len += chunk;
+                pos = end;
+                if (nl >= 0) {
+                    pos++;
+                    lastLineTerminated = true;
+                    break;
+                }
+            }
+            lineNumber++;
+            if (len > 0 && line[len - 1] == '\r') {
+                len--;
+            }
+            if (!isBlank(line, len)) {
+                return Arrays.copyOf(line, len);
+            }
+            if (!lastLineTerminated) {
+                return null;
+            }
+        }
+    }
+
+    /** The 1-based number of the line last returned (blank lines count). */
+    public long lineNumber() {
+        return lineNumber;
+    }
+
+    /** Whether the last line read ended with a newline (false: the stream ended in the middle of a line). */
+    public boolean lastLineTerminated() {
+        return lastLineTerminated;
+    }
+
+    private static boolean isBlank(byte[] b, int len) {
+        for (int i = 0; i < len; i++) {
+            if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public static void forEachLine(InputStream in, int bufferSize, long maxLineBytes, Consumer<byte[]> consumer)
+            throws IOException {
+        LineReader r = new LineReader(in, bufferSize, maxLineBytes);
+        byte[] l;
+        while ((l = r.next()) != null) {
+            consumer.accept(l);
+        }
+    }
+
+    /** A line longer than allowed. */
+    public static class LineTooLongException extends IOException {
+        private final long lineNumber;
+
+        public LineTooLongException(long lineNumber, long max) {
+            super("line " + lineNumber + " is longer than " + max + " bytes");
+            this.lineNumber = lineNumber;
+        }
+
+        public long getLineNumber() {
+            return lineNumber;
+        }
+    }
+}

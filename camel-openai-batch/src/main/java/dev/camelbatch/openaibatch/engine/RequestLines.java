@@ -1,0 +1,194 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Validation and canonical serialisation of batch request lines ({@code custom_id, method, url, body}), with the
+ * rules of the OpenAI Batch API applied before anything is stored.
+ */
+public final class RequestLines {
+
+    public static final Set<String> ENDPOINTS = Set.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings",
+            "/v1/completions", "/v1/moderations");
+    public static final int MAX_EMBEDDING_INPUTS = 50_000;
+    public static final int MAX_CUSTOM_ID_LENGTH = 512;
+
+    private RequestLines() {
+    }
+
+    public static void checkEndpoint(String endpoint) {
+        if (!ENDPOINTS.contains(endpoint)) {
+            throw new InvalidRequestException("endpoint", "endpoint '" + endpoint + "' is not a batch endpoint; allowed: "
+                                                          + String.join(", ", new java.util.TreeSet<>(ENDPOINTS)));
+        }
+    }
+
+    /**
+     * Validates a request line (already parsed) for the given batch endpoint and returns it serialised in canonical
+     * field order ({@code custom_id} first), without a newline.
+     */
+    public static byte[] validateAndSerialize(ObjectMapper mapper, JsonNode line, String endpoint, long maxBytes)
+            throws IOException {
+        if (line == null || !line.isObject()) {
+            throw new InvalidRequestException("line", "a request line must be a JSON object with custom_id, method, url"
+                                                      + " and body");
+        }
+        JsonNode cid = line.get("custom_id");
+        if (cid == null || cid.isNull()) {
+            throw new InvalidRequestException("custom_id", "custom_id is missing");
+        }
+        if (!cid.isTextual() || cid.asText().isEmpty()) {
+            throw new InvalidRequestException("custom_id", "custom_id must be a non-empty string, was " + cid);
+        }
+        checkCustomId(cid.asText());
+        JsonNode method = line.get("method");
+        if (method == null || !"POST".equals(method.asText())) {
+            throw new InvalidRequestException("method", "method must be POST, was " + method);
+        }
+        JsonNode url = line.get("url");
+        if (url == null || !url.isTextual()) {
+            throw new InvalidRequestException("url", "url is missing");
+        }
+        if (!endpoint.equals(url.asText())) {
+            throw new InvalidRequestException("url", "url '" + url.asText() + "' differs from the batch endpoint '"
+                                                     + endpoint + "'; one batch serves one endpoint");
+        }
+        JsonNode body = line.get("body");
+        if (body == null || !body.isObject()) {
+            throw new InvalidRequestException("body", "body must be a JSON object, was "
+                                                      + (body == null ? "missing" : body.getNodeType()));
+        }
+        validateBody((ObjectNode) body, endpoint);
+        byte[] bytes = serialize(mapper, cid.asText(), endpoint, body);
+        if (bytes.length + 1 > maxBytes) {
+            throw new InvalidRequestException("body", "the request line is " + bytes.length
+                                                      + " bytes, over the batch byte limit of " + maxBytes + " bytes");
+        }
+        return bytes;
+    }
+
+    public static void checkCustomId(String customId) {
+        if (customId.length() > MAX_CUSTOM_ID_LENGTH) {
+            throw new InvalidRequestException("custom_id", "custom_id is " + customId.length()
+                                                           + " characters, over the limit of " + MAX_CUSTOM_ID_LENGTH);
+        }
+    }
+
+    /** Rules that the service would apply to the body of one request. */
+    public static void validateBody(ObjectNode body, String endpoint) {
+        JsonNode model = body.get("model");
+        if (model == null || model.isNull() || !model.isTextual() || model.asText().isBlank()) {
+            throw new InvalidRequestException("body.model", "model is missing: set the endpoint option 'model' or a"
+                                                            + " 'model' field in the body");
+        }
+        JsonNode stream = body.get("stream");
+        if (stream != null && stream.asBoolean(false)) {
+            throw new InvalidRequestException("body.stream", "stream: true is not supported by the Batch API");
+        }
+        if ("/v1/embeddings".equals(endpoint)) {
+            JsonNode input = body.get("input");
+            if (input == null || input.isNull()) {
+                throw new InvalidRequestException("body.input", "an embeddings request needs 'input'");
+            }
+            if (input.isArray() && input.size() > MAX_EMBEDDING_INPUTS) {
+                throw new InvalidRequestException("body.input", "an embeddings request has " + input.size()
+                                                                + " inputs, over the limit of " + MAX_EMBEDDING_INPUTS);
+            }
+        }
+    }
+
+    public static byte[] serialize(ObjectMapper mapper, String customId, String endpoint, JsonNode body)
+            throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("custom_id", customId);
+            g.writeStringField("method", "POST");
+            g.writeStringField("url", endpoint);
+            g.writeFieldName("body");
+            mapper.writeTree(g, body);
+            g.writeEndObject();
+        }
+        return out.toByteArray();
+    }
+
+    /** The custom id of a stored request line; fast when it is the first field, as this component writes it. */
+    public static String customId(ObjectMapper mapper, byte[] line) {
+        byte[] prefix = PREFIX;
+        boolean fast = line.length > prefix.length;
+        for (int i = 0; fast && i < prefix.length; i++) {
+            fast = line[i] == prefix[i];
+        }
+        if (fast) {
+            int end = -1;
+            for (int i = prefix.length; i < line.length; i++) {
+                if (line[i] == '\\') {
+                    break;
+                }
+                if (line[i] == '"') {
+                    end = i;
+                    break;
+                }
+            }
+            if (end > 0) {
+                return new String(line, prefix.length, end - prefix.length, StandardCharsets.UTF_8);
+            }
+        }
+        try (JsonParser p = mapper.getFactory().createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return "";
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                p.nextToken();
+                if ("custom_id".equals(f)) {
+                    return p.getText();
+                }
+                p.skipChildren();
+            }
+        } catch (IOException e) {
+            return "";
+        }
+        return "";
+    }
+
+    private static final byte[] PREFIX = "{\"custom_id\":\"".getBytes(StandardCharsets.US_ASCII);
+
+    /** Applies defaults to a body: fields absent from the body are copied from the defaults. */
+    public static void applyDefaults(ObjectNode body, Map<String, JsonNode> defaults) {
+        if (defaults == null) {
+            return;
+        }
+        for (Map.Entry<String, JsonNode> e : defaults.entrySet()) {
+            if (!body.has(e.getKey())) {
+                body.set(e.getKey(), e.getValue().deepCopy());
+            }
+        }
+    }
+
+    /** The text of a body that costs input tokens, for estimates. */
+    public static void forEachText(JsonNode node, java.util.function.Consumer<String> consumer) {
+        if (node == null) {
+            return;
+        }
+        if (node.isTextual()) {
+            consumer.accept(node.asText());
+        } else if (node.isContainerNode()) {
+            Iterator<JsonNode> it = node.elements();
+            while (it.hasNext()) {
+                forEachText(it.next(), consumer);
+            }
+        }
+    }
+}
