@@ -202,11 +202,14 @@ public class OpenAIBatchClient implements AutoCloseable {
         if (!Files.isReadable(jsonl)) {
             throw new UncheckedIOException(new IOException("file is not readable: " + jsonl));
         }
-        String name = filename != null && !filename.isBlank() ? filename : jsonl.getFileName().toString();
+        String name = safeFilename(filename != null && !filename.isBlank() ? filename : jsonl.getFileName().toString());
         EntityFactory body = () -> {
+            // browser-like form: no Content-Type on the text fields, a UTF-8 file name, a plain
+            // "multipart/form-data; boundary=..." header, and a known Content-Length (the parts have known sizes)
             MultipartEntityBuilder mb = MultipartEntityBuilder.create()
-                    .setMode(HttpMultipartMode.EXTENDED)
+                    .setMode(HttpMultipartMode.LEGACY)
                     .setCharset(StandardCharsets.UTF_8)
+                    .setContentType(ContentType.create("multipart/form-data"))
                     .addTextBody("purpose", purpose, ContentType.TEXT_PLAIN.withCharset(StandardCharsets.UTF_8));
             if (expiresAfterSeconds != null) {
                 mb.addTextBody("expires_after[anchor]", FileExpirationAfter.ANCHOR_CREATED_AT,
@@ -681,6 +684,16 @@ public class OpenAIBatchClient implements AutoCloseable {
     private static String segment(String id, String name) {
         requireText(id, name);
         return URLEncoder.encode(id.trim(), StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** A file name that cannot break the Content-Disposition header. */
+    static String safeFilename(String name) {
+        StringBuilder sb = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            sb.append(c == '"' || c == '\\' || Character.isISOControl(c) ? '_' : c);
+        }
+        return sb.toString();
     }
 
     private static void requireText(String value, String name) {
