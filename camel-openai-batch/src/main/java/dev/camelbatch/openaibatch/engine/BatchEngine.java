@@ -151,9 +151,18 @@ public class BatchEngine implements AutoCloseable {
 
     private long nextDelay() {
         long now = System.currentTimeMillis();
-        long d = Math.min(Math.max(50, nextPollAt - now), 1_000);
-        if (config.batchTimeout > 0) {
-            d = Math.min(d, Math.max(50, config.batchTimeout / 4));
+        long d = Math.min(Math.max(20, nextPollAt - now), 1_000);
+        for (SegmentInfo s : store.segments()) {
+            if (s.getStatus() == SegmentStatus.OPEN) {
+                long maxAge = s.getMaxAgeMillis() != null ? s.getMaxAgeMillis() : config.batchTimeout;
+                if (maxAge > 0) {
+                    d = Math.min(d, Math.max(20, s.getCreatedAt() + maxAge - now));
+                }
+            } else if (s.getStatus() == SegmentStatus.SEALED && s.getNotBefore() != null) {
+                d = Math.min(d, Math.max(20, s.getNotBefore() - now));
+            } else if (s.getStatus() == SegmentStatus.FINISHED) {
+                d = Math.min(d, Math.max(20, nextEmitAt - now));
+            }
         }
         return d;
     }
@@ -175,10 +184,11 @@ public class BatchEngine implements AutoCloseable {
     public void cycle() throws IOException {
         cycles.incrementAndGet();
         long now = System.currentTimeMillis();
-        if (config.batchTimeout > 0) {
-            for (String id : store.sealOpen(s -> now - s.getCreatedAt() >= config.batchTimeout, "batchTimeout")) {
-                fire(BatchEvent.Type.SEALED, store.segment(id), null, "sealed by batchTimeout");
-            }
+        for (String id : store.sealOpen(s -> {
+            long maxAge = s.getMaxAgeMillis() != null ? s.getMaxAgeMillis() : config.batchTimeout;
+            return maxAge > 0 && now - s.getCreatedAt() >= maxAge;
+        }, "batchTimeout")) {
+            fire(BatchEvent.Type.SEALED, store.segment(id), null, "sealed by batchTimeout");
         }
         submitPending();
         if (System.currentTimeMillis() >= nextPollAt) {

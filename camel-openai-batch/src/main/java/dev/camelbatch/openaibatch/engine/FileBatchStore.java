@@ -249,7 +249,7 @@ public class FileBatchStore implements BatchStore {
             for (SpoolRecord r : records) {
                 int lineBytes = r.line().length;
                 if (seg == null) {
-                    seg = openSegment(group, endpoint, model);
+                    seg = openSegment(group, endpoint, model, limits);
                     files = openFiles(seg.getId());
                 }
                 if (seg.getRequestCount() > 0 && limits.wouldOverflow(seg.getRequestCount(), seg.getBytes(),
@@ -257,7 +257,7 @@ public class FileBatchStore implements BatchStore {
                     flush(files, batch);
                     batch = null;
                     sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes, r.tokens())));
-                    seg = openSegment(group, endpoint, model);
+                    seg = openSegment(group, endpoint, model, limits);
                     files = openFiles(seg.getId());
                 }
                 if (r.carriedHeaders() != null) {
@@ -358,7 +358,8 @@ public class FileBatchStore implements BatchStore {
         }
     }
 
-    private SegmentInfo openSegment(String group, String endpoint, String model) throws IOException {
+    private SegmentInfo openSegment(String group, String endpoint, String model, SegmentLimits limits)
+            throws IOException {
         String id = openByGroup.get(group);
         if (id != null) {
             return segments.get(id);
@@ -369,6 +370,7 @@ public class FileBatchStore implements BatchStore {
         s.setEndpoint(endpoint);
         s.setModel(model);
         s.setCreatedAt(System.currentTimeMillis());
+        s.setMaxAgeMillis(limits.maxAgeMillis());
         s.setStatus(SegmentStatus.OPEN);
         writeState(s);
         segments.put(s.getId(), s);

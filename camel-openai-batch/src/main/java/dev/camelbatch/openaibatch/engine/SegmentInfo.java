@@ -24,6 +24,8 @@ public class SegmentInfo implements Cloneable {
     private long tokens;
     private long createdAt;
     private Long sealedAt;
+    /** Seal when the oldest request is this old (from the producer's batchTimeout); null = the engine's default. */
+    private Long maxAgeMillis;
     private String sealReason;
 
     private String uploadFilename;
@@ -149,6 +151,14 @@ public class SegmentInfo implements Cloneable {
 
     public void setCreatedAt(long createdAt) {
         this.createdAt = createdAt;
+    }
+
+    public Long getMaxAgeMillis() {
+        return maxAgeMillis;
+    }
+
+    public void setMaxAgeMillis(Long maxAgeMillis) {
+        this.maxAgeMillis = maxAgeMillis;
     }
 
     public Long getSealedAt() {
