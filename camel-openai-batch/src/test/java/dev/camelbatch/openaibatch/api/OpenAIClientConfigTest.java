@@ -1,0 +1,86 @@
+package dev.camelbatch.openaibatch.api;
+
+import java.time.Duration;
+
+import javax.net.ssl.SSLContext;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class OpenAIClientConfigTest {
+
+    private static final String KEY = "sk-test-SECRETKEY-1234567890";
+
+    @Test
+    void defaults() {
+        OpenAIClientConfig c = OpenAIClientConfig.builder().apiKey(KEY).build();
+        assertThat(c.getBaseUrl()).isEqualTo("https://api.openai.com/v1");
+        assertThat(c.isAzure()).isFalse();
+        assertThat(c.isTrustAllCertificates()).isFalse();
+        assertThat(c.getSslContext()).isNull();
+        assertThat(c.getRetryPolicy()).isEqualTo(RetryPolicy.defaults());
+        assertThat(c.getMaxConnections()).isPositive();
+        assertThat(c.getUserAgent()).startsWith("camel-openai-batch/");
+    }
+
+    @Test
+    void toStringNeverShowsTheKey() {
+        OpenAIClientConfig c = OpenAIClientConfig.builder().apiKey(KEY).organization("org-1").build();
+        assertThat(c.toString()).doesNotContain(KEY).doesNotContain("1234567890").doesNotContain("SECRETKEY")
+                .contains("apiKey=****").contains("org-1");
+        assertThat(c.toBuilder().build().toString()).doesNotContain(KEY);
+        try (OpenAIBatchClient client = new OpenAIBatchClient(c)) {
+            assertThat(client.toString()).doesNotContain(KEY);
+        }
+    }
+
+    @Test
+    void trailingSlashIsRemovedAndUrlValidated() {
+        assertThat(OpenAIClientConfig.builder().baseUrl("http://localhost:8080/v1/").build().getBaseUrl())
+                .isEqualTo("http://localhost:8080/v1");
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().baseUrl("ftp://x/v1").build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().baseUrl("localhost:8080").build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().baseUrl("http://x/v1?a=b").build())
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void azureNeedsAnExplicitBaseUrl() {
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().azure(true).apiKey(KEY).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining(KEY);
+        OpenAIClientConfig c = OpenAIClientConfig.builder().azure(true).azureApiVersion("2024-10-21")
+                .baseUrl("https://res.openai.azure.com/openai").apiKey(KEY).build();
+        assertThat(c.getAzureApiVersion()).isEqualTo("2024-10-21");
+    }
+
+    @Test
+    void proxyAndLimitsAreValidated() {
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().proxyHost("proxy").build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().maxConnections(0).build())
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().apiKey("sk-a\nb").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("sk-a");
+        OpenAIClientConfig c = OpenAIClientConfig.builder().proxy("proxy.local", 3128).build();
+        assertThat(c.getProxyHost()).isEqualTo("proxy.local");
+        assertThat(c.getProxyPort()).isEqualTo(3128);
+    }
+
+    @Test
+    void clientsBuildWithProxyCustomSslContextAndTrustAll() throws Exception {
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, null, null);
+        OpenAIClientConfig withTls = OpenAIClientConfig.builder().apiKey(KEY).sslContext(tls)
+                .proxy("127.0.0.1", 3128).connectTimeout(Duration.ofSeconds(1)).maxConnections(3).build();
+        try (OpenAIBatchClient c = new OpenAIBatchClient(withTls)) {
+            assertThat(c.getConfig().getSslContext()).isSameAs(tls);
+        }
+        try (OpenAIBatchClient c = new OpenAIBatchClient(withTls.toBuilder().trustAllCertificates(true).build())) {
+            assertThat(c.getConfig().isTrustAllCertificates()).isTrue();
+        }
+    }
+}
