@@ -428,7 +428,7 @@ public class OpenAIBatchClient implements AutoCloseable {
                 throw new OpenAIConnectionException(target + " failed after " + attempt + " attempt(s): " + what, e);
             }
             int status = response.getCode();
-            String requestId = headerValue(response, "x-request-id");
+            String requestId = redact(headerValue(response, "x-request-id"));
             if (status >= 200 && status < 300) {
                 boolean keepOpen = false;
                 try {
@@ -598,7 +598,7 @@ public class OpenAIBatchClient implements AutoCloseable {
                     ? "HTTP " + status : response.getReasonPhrase();
         }
         return OpenAIApiException.of(status, redact(type), redact(code), redact(message), redact(param),
-                redact(requestId), retryAfter);
+                requestId, retryAfter);
     }
 
     private static String text(JsonNode n) {
