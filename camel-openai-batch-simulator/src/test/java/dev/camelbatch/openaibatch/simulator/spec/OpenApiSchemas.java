@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.AnnotationKeyword;
+import com.networknt.schema.JsonMetaSchema;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaLocation;
@@ -160,8 +162,11 @@ public final class OpenApiSchemas {
             relaxOptional(lenientSchemas);
             String strictDoc = document(strictSchemas, STRICT_URI);
             String lenientDoc = document(lenientSchemas, LENIENT_URI);
+            // OpenAPI extension keywords (x-oaiMeta, example, ...) are annotations: no validation, no warnings
+            JsonMetaSchema meta = JsonMetaSchema.builder(JsonMetaSchema.getV202012())
+                    .unknownKeywordFactory((keyword, context) -> new AnnotationKeyword(keyword)).build();
             factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012,
-                    b -> b.schemaLoaders(l -> l.schemas(Map.of(STRICT_URI, strictDoc, LENIENT_URI, lenientDoc))));
+                    b -> b.metaSchema(meta).schemaLoaders(l -> l.schemas(Map.of(STRICT_URI, strictDoc, LENIENT_URI, lenientDoc))));
         }
 
         List<String> validate(String name, JsonNode node, boolean relaxed) {
