@@ -27,9 +27,9 @@ class ComponentDocsTest extends CamelTestSupport {
         JsonNode root = new ObjectMapper().readTree(
                 ((CatalogCamelContext) context).getComponentParameterJsonSchema("openai-batch"));
         String doc = Files.readString(DOC, StandardCharsets.UTF_8);
-        String updated = replace(doc, "component options", table(root.path("componentProperties"), false));
-        updated = replace(updated, "endpoint options", table(root.path("properties"), true));
-        updated = replace(updated, "message headers", headers(root.path("headers")));
+        String updated = replace(doc, "table component options", table(root.path("componentProperties"), false));
+        updated = replace(updated, "table endpoint options", table(root.path("properties"), true));
+        updated = replace(updated, "table message headers", headers(root.path("headers")));
         if (Boolean.getBoolean("openai-batch.update-docs")) {
             Files.writeString(DOC, updated, StandardCharsets.UTF_8);
         }
