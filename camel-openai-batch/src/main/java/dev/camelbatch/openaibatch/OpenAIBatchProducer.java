@@ -1,24 +1,13 @@
 package dev.camelbatch.openaibatch;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
-import dev.camelbatch.openaibatch.engine.CustomIdSet;
+import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.LineReader;
 import dev.camelbatch.openaibatch.engine.SegmentLimits;
-import dev.camelbatch.openaibatch.engine.SpoolRecord;
 import dev.camelbatch.openaibatch.engine.TokenEstimator;
 import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
 import org.apache.camel.Exchange;
@@ -34,7 +23,6 @@ import org.slf4j.LoggerFactory;
 public class OpenAIBatchProducer extends DefaultProducer {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchProducer.class);
-    private static final int DOCUMENT_CHUNK = 2000;
 
     private final OpenAIBatchEndpoint endpoint;
     private OpenAIBatchRuntime runtime;
@@ -91,7 +79,8 @@ public class OpenAIBatchProducer extends DefaultProducer {
         List<String> sealed;
         int count;
         if (document) {
-            DocumentResult r = spoolDocument(exchange, body, model, carried);
+            DocumentResult r = spoolDocument(exchange, body, model, carried, conf.isFlushOnDocumentEnd()
+                    || exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH, false, Boolean.class));
             sealed = r.sealed;
             count = r.count;
         } else {
@@ -103,8 +92,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
         exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, count);
         boolean flush = exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH, false, Boolean.class)
                         || (conf.isFlushOnSplitComplete()
-                            && Boolean.TRUE.equals(exchange.getProperty(ExchangePropertyKey.SPLIT_COMPLETE)))
-                        || (document && conf.isFlushOnDocumentEnd());
+                            && Boolean.TRUE.equals(exchange.getProperty(ExchangePropertyKey.SPLIT_COMPLETE)));
         if (flush) {
             sealed = new ArrayList<>(sealed);
             sealed.addAll(runtime.store().sealOpen(s -> true, "flush"));
@@ -118,93 +106,43 @@ public class OpenAIBatchProducer extends DefaultProducer {
     }
 
     /**
-     * Validates every line of a JSONL document first (into a staging file, streaming), then spools them: one bad
-     * line refuses the whole document with its line number and nothing of it is stored.
+     * Spools every line of a JSONL document, read as a stream, into segments of its own that become visible only
+     * when the whole document is valid: one bad line refuses the document with its line number and nothing of it
+     * stays in the store (nor after a crash in the middle).
      */
-    private DocumentResult spoolDocument(Exchange exchange, Object body, String model, byte[] carried)
+    private DocumentResult spoolDocument(Exchange exchange, Object body, String model, byte[] carried, boolean seal)
             throws Exception {
-        Path staging = Files.createTempFile("openai-batch-doc-", ".stage");
-        try {
-            int count = 0;
-            CustomIdSet seen = new CustomIdSet(1024);
-            try (InputStream in = RequestConverter.openDocument(exchange, body);
-                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(staging),
-                         1 << 16))) {
-                LineReader reader = new LineReader(in, 1 << 16, limits.maxBytes());
+        int count = 0;
+        try (InputStream in = RequestConverter.openDocument(exchange, body);
+             BatchStore.DocumentAppender doc = runtime.store().beginDocument(endpoint.getConfiguration().getEndpoint(),
+                     limits)) {
+            LineReader reader = new LineReader(in, 1 << 16, limits.maxBytes());
+            while (true) {
                 byte[] raw;
-                while (true) {
-                    try {
-                        raw = reader.next();
-                    } catch (LineReader.LineTooLongException e) {
-                        throw new InvalidRequestException("line", e.getLineNumber(), "longer than the batch byte limit"
-                                                                                     + " of " + limits.maxBytes()
-                                                                                     + " bytes");
-                    }
-                    if (raw == null) {
-                        break;
-                    }
-                    long lineNo = reader.lineNumber();
-                    RequestConverter.Converted c = converter.documentLine(raw, lineNo, model, carried);
-                    String id = c.record().customId();
-                    if (!seen.add(id)) {
-                        throw new InvalidRequestException("custom_id", lineNo, "custom_id '" + id
-                                                                             + "' repeats an earlier line of the"
-                                                                             + " document");
-                    }
-                    if (runtime.store().containsCustomId(id)) {
-                        throw new InvalidRequestException("custom_id", lineNo, new DuplicateCustomIdException(
-                                runtime.store().name(), id, null).getMessage());
-                    }
-                    if (++count > 0 && count % 1_000_000 == 0) {
-                        LOG.debug("Validated {} lines of a document", count);
-                    }
-                    writeStaged(out, c);
+                try {
+                    raw = reader.next();
+                } catch (LineReader.LineTooLongException e) {
+                    throw new InvalidRequestException("line", e.getLineNumber(), "longer than the batch byte limit"
+                                                                                 + " of " + limits.maxBytes()
+                                                                                 + " bytes");
                 }
+                if (raw == null) {
+                    break;
+                }
+                long lineNo = reader.lineNumber();
+                RequestConverter.Converted c = converter.documentLine(raw, lineNo, model, carried);
+                try {
+                    doc.add(c.model(), c.record());
+                } catch (DuplicateCustomIdException e) {
+                    throw new InvalidRequestException("custom_id", lineNo, e.getMessage());
+                }
+                count++;
             }
             if (count == 0) {
                 throw new InvalidRequestException("body", "the JSONL document has no request lines");
             }
-            List<String> sealed = new ArrayList<>();
-            String endpointPath = endpoint.getConfiguration().getEndpoint();
-            try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(staging),
-                    1 << 16))) {
-                Map<String, List<SpoolRecord>> chunk = new HashMap<>();
-                int inChunk = 0;
-                while (true) {
-                    String m;
-                    try {
-                        m = in.readUTF();
-                    } catch (EOFException e) {
-                        break;
-                    }
-                    String id = in.readUTF();
-                    int tokens = in.readInt();
-                    byte[] line = new byte[in.readInt()];
-                    in.readFully(line);
-                    chunk.computeIfAbsent(m, k -> new ArrayList<>()).add(new SpoolRecord(id, line, carried, tokens));
-                    if (++inChunk >= DOCUMENT_CHUNK) {
-                        for (Map.Entry<String, List<SpoolRecord>> e : chunk.entrySet()) {
-                            sealed.addAll(runtime.store().append(endpointPath, e.getKey(), e.getValue(), limits));
-                        }
-                        chunk.clear();
-                        inChunk = 0;
-                    }
-                }
-                for (Map.Entry<String, List<SpoolRecord>> e : chunk.entrySet()) {
-                    sealed.addAll(runtime.store().append(endpointPath, e.getKey(), e.getValue(), limits));
-                }
-            }
-            return new DocumentResult(count, sealed);
-        } finally {
-            Files.deleteIfExists(staging);
+            return new DocumentResult(count, doc.commit(seal));
         }
     }
 
-    private static void writeStaged(DataOutputStream out, RequestConverter.Converted c) throws IOException {
-        out.writeUTF(c.model());
-        out.writeUTF(c.record().customId());
-        out.writeInt(c.record().tokens());
-        out.writeInt(c.record().line().length);
-        out.write(c.record().line());
-    }
 }

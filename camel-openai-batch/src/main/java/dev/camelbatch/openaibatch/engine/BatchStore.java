@@ -29,6 +29,30 @@ public interface BatchStore extends AutoCloseable {
     List<String> append(String endpoint, String model, List<SpoolRecord> records, SegmentLimits limits)
             throws IOException;
 
+    /**
+     * Starts an all-or-nothing append of many requests (a JSONL document): its lines go into segments of their own
+     * that become visible only on {@link DocumentAppender#commit}; closing without a commit (or a crash) drops them.
+     */
+    DocumentAppender beginDocument(String endpoint, SegmentLimits limits) throws IOException;
+
+    /** See {@link #beginDocument}. */
+    interface DocumentAppender extends AutoCloseable {
+
+        /**
+         * Adds one request.
+         *
+         * @throws DuplicateCustomIdException when the id is spooled already or repeats an earlier line
+         */
+        void add(String model, SpoolRecord record) throws IOException;
+
+        /** Makes every line visible at once; with {@code seal} all its segments are sealed. Returns those sealed. */
+        List<String> commit(boolean seal) throws IOException;
+
+        /** Drops everything added unless committed. */
+        @Override
+        void close();
+    }
+
     /** Whether a request with this custom id is spooled or in flight under this name. */
     boolean containsCustomId(String customId);
 

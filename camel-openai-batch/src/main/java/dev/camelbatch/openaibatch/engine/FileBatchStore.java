@@ -164,7 +164,8 @@ public class FileBatchStore implements BatchStore {
         found.sort(Comparator.comparingLong(SegmentInfo::getCreatedAt).thenComparing(SegmentInfo::getId));
         int requests = 0;
         for (SegmentInfo s : found) {
-            if (s.getStatus() == SegmentStatus.DONE) {
+            if (s.getStatus() == SegmentStatus.DONE || s.getStatus() == SegmentStatus.STAGING) {
+                // DONE: finished, files left by a crash; STAGING: a document that was never acknowledged
                 deleteSegmentFiles(s.getId());
                 continue;
             }
@@ -396,6 +397,186 @@ public class FileBatchStore implements BatchStore {
             createPrivateFile(p);
         }
         return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    @Override
+    public DocumentAppender beginDocument(String endpoint, SegmentLimits limits) {
+        synchronized (lock) {
+            ensureOpen();
+        }
+        return new FileDocumentAppender(endpoint, limits);
+    }
+
+    /** Writes a document into STAGING segments of its own; commit turns them into sealed (or open) segments. */
+    private final class FileDocumentAppender implements DocumentAppender {
+        private final String endpoint;
+        private final SegmentLimits limits;
+        private final LongHashSet ids = new LongHashSet(1024);
+        private final Map<String, StagingSegment> current = new HashMap<>();
+        private final List<StagingSegment> all = new ArrayList<>();
+        private boolean committed;
+
+        FileDocumentAppender(String endpoint, SegmentLimits limits) {
+            this.endpoint = endpoint;
+            this.limits = limits;
+        }
+
+        @Override
+        public void add(String model, SpoolRecord r) throws IOException {
+            long h = hash(r.customId());
+            if (!ids.add(h)) {
+                throw new DuplicateCustomIdException(name, r.customId(), "it repeats an earlier line of the document");
+            }
+            synchronized (lock) {
+                if (customIds.contains(h)) {
+                    throw new DuplicateCustomIdException(name, r.customId(), null);
+                }
+            }
+            StagingSegment st = current.get(model);
+            int lineBytes = r.line().length;
+            if (st != null && st.info.getRequestCount() > 0 && limits.wouldOverflow(st.info.getRequestCount(),
+                    st.info.getBytes(), st.info.getTokens(), lineBytes, r.tokens())) {
+                st.finish(sealReason(limits, st.info, lineBytes, r.tokens()));
+                st = null;
+            }
+            if (st == null) {
+                st = new StagingSegment(endpoint, model, limits.maxAgeMillis());
+                current.put(model, st);
+                all.add(st);
+            }
+            st.add(r);
+        }
+
+        @Override
+        public List<String> commit(boolean seal) throws IOException {
+            List<String> sealed = new ArrayList<>();
+            for (StagingSegment st : all) {
+                st.flushAndClose();
+            }
+            synchronized (lock) {
+                ensureOpen();
+                for (StagingSegment st : all) {
+                    SegmentInfo s = st.info;
+                    String group = groupKey(s.getEndpoint(), s.getModel());
+                    boolean last = current.get(s.getModel()) == st && st.sealReason == null;
+                    if (last && !seal && !openByGroup.containsKey(group)
+                            && !limits.isFull(s.getRequestCount(), s.getBytes(), s.getTokens())) {
+                        s.setStatus(SegmentStatus.OPEN);
+                        writeState(s);
+                        openByGroup.put(group, s.getId());
+                    } else {
+                        s.setStatus(SegmentStatus.SEALED);
+                        s.setSealedAt(System.currentTimeMillis());
+                        s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
+                        writeState(s);
+                        sealed.add(s.getId());
+                    }
+                    segments.put(s.getId(), s);
+                }
+                ids.forEach(customIds::add);
+                committed = true;
+            }
+            return sealed;
+        }
+
+        @Override
+        public void close() {
+            if (committed) {
+                return;
+            }
+            for (StagingSegment st : all) {
+                st.discard();
+            }
+        }
+    }
+
+    private final class StagingSegment {
+        final SegmentInfo info = new SegmentInfo();
+        final FileChannel data;
+        FileChannel carry;
+        final ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+        String sealReason;
+
+        StagingSegment(String endpoint, String model, long maxAgeMillis) throws IOException {
+            info.setId(SegmentIds.next());
+            info.setMaxAgeMillis(maxAgeMillis);
+            info.setName(name);
+            info.setEndpoint(endpoint);
+            info.setModel(model);
+            info.setCreatedAt(System.currentTimeMillis());
+            info.setStatus(SegmentStatus.STAGING);
+            // the STAGING state first: a crash before the commit leaves files that the next start deletes
+            writeState(info);
+            createPrivateFile(dataFile(info.getId()));
+            data = FileChannel.open(dataFile(info.getId()), StandardOpenOption.WRITE);
+        }
+
+        void add(SpoolRecord r) throws IOException {
+            if (r.carriedHeaders() != null) {
+                if (carry == null) {
+                    carry = openAppend(carryFile(info.getId()));
+                }
+                OpenFiles f = new OpenFiles(info.getId(), data);
+                f.carry = carry;
+                writeCarry(f, r);
+            }
+            int len = r.line().length + 1;
+            if (buffer.remaining() < len) {
+                drain();
+            }
+            if (len > buffer.capacity()) {
+                ByteBuffer big = ByteBuffer.allocate(len);
+                big.put(r.line()).put(NEWLINE).flip();
+                writeFully(data, big);
+            } else {
+                buffer.put(r.line()).put(NEWLINE);
+            }
+            info.setRequestCount(info.getRequestCount() + 1);
+            info.setBytes(info.getBytes() + len);
+            info.setTokens(info.getTokens() + r.tokens());
+        }
+
+        private void drain() throws IOException {
+            buffer.flip();
+            writeFully(data, buffer);
+            buffer.clear();
+        }
+
+        void finish(String reason) throws IOException {
+            sealReason = reason;
+            flushAndClose();
+        }
+
+        void flushAndClose() throws IOException {
+            if (!data.isOpen()) {
+                return;
+            }
+            drain();
+            if (syncPolicy != SyncPolicy.NEVER) {
+                data.force(false);
+                if (carry != null) {
+                    carry.force(false);
+                }
+            }
+            data.close();
+            if (carry != null) {
+                carry.close();
+            }
+        }
+
+        void discard() {
+            try {
+                if (data.isOpen()) {
+                    data.close();
+                }
+                if (carry != null && carry.isOpen()) {
+                    carry.close();
+                }
+                deleteSegmentFiles(info.getId());
+            } catch (IOException e) {
+                LOG.warn("Store '{}': cannot drop staged segment {}: {}", name, info.getId(), e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -844,7 +1025,15 @@ public class FileBatchStore implements BatchStore {
     }
 
     private static void createPrivateDirectories(Path p) throws IOException {
+        // directories created here (the store directory itself included) are owner-only; existing ones are left alone
+        Deque<Path> missing = new ArrayDeque<>();
+        for (Path d = p.toAbsolutePath(); d != null && !Files.exists(d); d = d.getParent()) {
+            missing.push(d);
+        }
         Files.createDirectories(p);
+        for (Path d : missing) {
+            restrict(d);
+        }
         restrict(p.getParent());
         restrict(p);
     }

@@ -116,6 +116,17 @@ final class LongHashSet {
         }
     }
 
+    void forEach(java.util.function.LongConsumer consumer) {
+        if (containsZero) {
+            consumer.accept(EMPTY);
+        }
+        for (long s : slots) {
+            if (s != EMPTY) {
+                consumer.accept(s);
+            }
+        }
+    }
+
     void clear() {
         Arrays.fill(slots, EMPTY);
         size = 0;

@@ -13,6 +13,8 @@ package dev.camelbatch.openaibatch.engine;
  * again, so that a segment is never submitted twice.
  */
 public enum SegmentStatus {
+    /** Holding the lines of a JSONL document being spooled; invisible until the document is committed. */
+    STAGING,
     /** Accepting requests. */
     OPEN,
     /** Closed for new requests, waiting for submission. */
