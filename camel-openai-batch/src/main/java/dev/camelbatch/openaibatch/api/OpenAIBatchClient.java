@@ -762,9 +762,10 @@ public class OpenAIBatchClient implements AutoCloseable {
             this.expected = entity == null ? 0 : entity.getContentLength();
         }
 
+        private final byte[] one = new byte[1];
+
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
             int n = read(one, 0, 1);
             return n == -1 ? -1 : one[0] & 0xff;
         }

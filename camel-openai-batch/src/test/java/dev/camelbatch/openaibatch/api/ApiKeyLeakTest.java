@@ -54,6 +54,7 @@ class ApiKeyLeakTest {
     void stop() {
         logs.close();
         LogCapture.setLevel("org.apache.hc", Level.INFO);
+        LogCapture.setLevel("dev.camelbatch.openaibatch.api", Level.DEBUG);
         stub.close();
     }
 
