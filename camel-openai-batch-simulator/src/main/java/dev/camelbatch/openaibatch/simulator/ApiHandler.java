@@ -114,7 +114,7 @@ final class ApiHandler implements HttpHandler {
                     return;
                 }
                 authenticate(ex);
-                if (cfg.azureMode() && query(ex).get("api-version") == null) {
+                if (cfg.azureMode() && route.kind() != Kind.UNKNOWN && query(ex).get("api-version") == null) {
                     throw ApiException.badRequest("Missing required query parameter: 'api-version'.", "api-version",
                             "missing_required_parameter");
                 }

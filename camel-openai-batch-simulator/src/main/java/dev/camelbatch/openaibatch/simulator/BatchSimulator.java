@@ -85,6 +85,15 @@ public final class BatchSimulator implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchSimulator.class);
 
+    static {
+        // The JDK server writes the status line/headers and the body in separate TCP segments; with Nagle's algorithm
+        // on, the body then waits for the client's delayed ACK (~40 ms per call on Linux loopback). The JDK reads this
+        // property once, when its server classes are first used in the JVM; an explicit setting is respected.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final SimulatorConfig cfg;
     private final boolean ownsStorage;
     private final FileStore files;
