@@ -2,6 +2,7 @@ package dev.camelbatch.openaibatch;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -27,6 +28,19 @@ import org.slf4j.LoggerFactory;
 public class OpenAIBatchConsumer extends DefaultConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchConsumer.class);
+
+    static {
+        // Camel de-duplicates the header names it knows, which saves a string per header per exchange
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (java.lang.reflect.Field f : OpenAIBatchConstants.class.getFields()) {
+            try {
+                names.add((String) f.get(null));
+            } catch (IllegalAccessException e) {
+                // public constants only
+            }
+        }
+        org.apache.camel.util.CaseInsensitiveMap.registerKnownKeys(names);
+    }
 
     private final OpenAIBatchEndpoint endpoint;
     private OpenAIBatchRuntime runtime;
@@ -112,23 +126,25 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         ObjectMapper mapper = runtime.mapper();
         Message msg = exchange.getMessage();
         SegmentInfo s = line.segment();
+        // headers are collected in a presized map and set at once: cheaper than one case-insensitive put each
+        Map<String, Object> h = new HashMap<>(64);
         if (line.carriedHeaders() != null) {
-            RequestConverter.restoreHeaders(mapper, line.carriedHeaders(), exchange);
+            RequestConverter.restoreHeaders(mapper, line.carriedHeaders(), h);
         }
-        msg.setHeader(OpenAIBatchConstants.CUSTOM_ID, line.customId());
-        msg.setHeader(OpenAIBatchConstants.BATCH_ID, s.getBatchId());
-        msg.setHeader(OpenAIBatchConstants.BATCH_STATUS, s.getBatchStatus());
-        msg.setHeader(OpenAIBatchConstants.SEGMENT_ID, s.getId());
-        msg.setHeader(OpenAIBatchConstants.ENDPOINT, s.getEndpoint());
-        msg.setHeader(OpenAIBatchConstants.ATTEMPT, s.getAttempt());
-        msg.setHeader(OpenAIBatchConstants.LINE_ID, s.getBatchId() + ":" + line.customId());
-        msg.setHeader(OpenAIBatchConstants.IS_ERROR, line.isError());
+        h.put(OpenAIBatchConstants.CUSTOM_ID, line.customId());
+        h.put(OpenAIBatchConstants.BATCH_ID, s.getBatchId());
+        h.put(OpenAIBatchConstants.BATCH_STATUS, s.getBatchStatus());
+        h.put(OpenAIBatchConstants.SEGMENT_ID, s.getId());
+        h.put(OpenAIBatchConstants.ENDPOINT, s.getEndpoint());
+        h.put(OpenAIBatchConstants.ATTEMPT, s.getAttempt());
+        h.put(OpenAIBatchConstants.LINE_ID, s.getBatchId() + ":" + line.customId());
+        h.put(OpenAIBatchConstants.IS_ERROR, line.isError());
         if (line.statusCode() != null) {
-            msg.setHeader(OpenAIBatchConstants.STATUS_CODE, line.statusCode());
+            h.put(OpenAIBatchConstants.STATUS_CODE, line.statusCode());
         }
         if (line.isError()) {
-            msg.setHeader(OpenAIBatchConstants.ERROR_CODE, line.errorCode());
-            msg.setHeader(OpenAIBatchConstants.ERROR_MESSAGE, line.errorMessage());
+            h.put(OpenAIBatchConstants.ERROR_CODE, line.errorCode());
+            h.put(OpenAIBatchConstants.ERROR_MESSAGE, line.errorMessage());
         }
         exchange.setProperty(ExchangePropertyKey.BATCH_INDEX, (int) line.index());
         exchange.setProperty(ExchangePropertyKey.BATCH_SIZE, (int) line.size());
@@ -139,22 +155,23 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         if (parsed != null) {
             JsonNode id = parsed.get("id");
             if (id != null && id.isTextual()) {
-                msg.setHeader(OpenAIBatchConstants.LINE_REQUEST_ID, id.asText());
+                h.put(OpenAIBatchConstants.LINE_REQUEST_ID, id.asText());
             }
             JsonNode resp = parsed.get("response");
             if (resp != null && resp.isObject()) {
                 if (resp.hasNonNull("request_id")) {
-                    msg.setHeader(OpenAIBatchConstants.REQUEST_ID, resp.get("request_id").asText());
+                    h.put(OpenAIBatchConstants.REQUEST_ID, resp.get("request_id").asText());
                 }
                 body = resp.get("body");
                 if (body != null && body.isObject()) {
                     if (body.hasNonNull("model")) {
-                        msg.setHeader(OpenAIBatchConstants.RESPONSE_MODEL, body.get("model").asText());
+                        h.put(OpenAIBatchConstants.RESPONSE_MODEL, body.get("model").asText());
                     }
-                    usageHeaders(msg, body.get("usage"));
+                    usageHeaders(h, body.get("usage"));
                 }
             }
         }
+        msg.setHeaders(h);
         OutputFormat format = endpoint.getConfiguration().getOutputFormat();
         if (parsed == null || format == OutputFormat.raw) {
             msg.setBody(new String(line.raw(), StandardCharsets.UTF_8));
@@ -171,7 +188,7 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         }
     }
 
-    private static void usageHeaders(Message msg, JsonNode usage) {
+    private static void usageHeaders(Map<String, Object> h, JsonNode usage) {
         if (usage == null || !usage.isObject()) {
             return;
         }
@@ -179,24 +196,24 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         JsonNode completion = usage.has("completion_tokens") ? usage.get("completion_tokens")
                 : usage.get("output_tokens");
         if (prompt != null && prompt.canConvertToLong()) {
-            msg.setHeader(OpenAIBatchConstants.PROMPT_TOKENS, prompt.asLong());
+            h.put(OpenAIBatchConstants.PROMPT_TOKENS, prompt.asLong());
         }
         if (completion != null && completion.canConvertToLong()) {
-            msg.setHeader(OpenAIBatchConstants.COMPLETION_TOKENS, completion.asLong());
+            h.put(OpenAIBatchConstants.COMPLETION_TOKENS, completion.asLong());
         }
         if (usage.hasNonNull("total_tokens")) {
-            msg.setHeader(OpenAIBatchConstants.TOTAL_TOKENS, usage.get("total_tokens").asLong());
+            h.put(OpenAIBatchConstants.TOTAL_TOKENS, usage.get("total_tokens").asLong());
         }
         JsonNode cached = usage.has("prompt_tokens_details") ? usage.path("prompt_tokens_details").get("cached_tokens")
                 : usage.path("input_tokens_details").get("cached_tokens");
         if (cached != null && cached.canConvertToLong()) {
-            msg.setHeader(OpenAIBatchConstants.CACHED_TOKENS, cached.asLong());
+            h.put(OpenAIBatchConstants.CACHED_TOKENS, cached.asLong());
         }
         JsonNode reasoning = usage.has("completion_tokens_details")
                 ? usage.path("completion_tokens_details").get("reasoning_tokens")
                 : usage.path("output_tokens_details").get("reasoning_tokens");
         if (reasoning != null && reasoning.canConvertToLong()) {
-            msg.setHeader(OpenAIBatchConstants.REASONING_TOKENS, reasoning.asLong());
+            h.put(OpenAIBatchConstants.REASONING_TOKENS, reasoning.asLong());
         }
     }
 

@@ -5,9 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -162,7 +159,7 @@ final class RequestConverter {
     }
 
     /** Restores carried headers written by {@link #carriedHeaders}. */
-    static void restoreHeaders(ObjectMapper mapper, byte[] json, Exchange exchange) throws IOException {
+    static void restoreHeaders(ObjectMapper mapper, byte[] json, Map<String, Object> headers) throws IOException {
         JsonNode n = mapper.readTree(json);
         n.fields().forEachRemaining(e -> {
             JsonNode v = e.getValue();
@@ -189,7 +186,7 @@ final class RequestConverter {
             } else {
                 value = v.toString();
             }
-            exchange.getMessage().setHeader(e.getKey(), value);
+            headers.put(e.getKey(), value);
         });
     }
 
@@ -266,9 +263,14 @@ final class RequestConverter {
     Converted documentLine(byte[] raw, long lineNumber, String model, byte[] carried) {
         JsonNode tree;
         try {
-            tree = mapper.readTree(strictUtf8(raw, lineNumber));
+            // Jackson's UTF-8 parser rejects malformed UTF-8 sequences, so no separate decoding pass is needed
+            tree = mapper.readTree(raw);
         } catch (JsonProcessingException e) {
-            throw new InvalidRequestException("line", lineNumber, "not valid JSON: " + e.getOriginalMessage());
+            String m = e.getOriginalMessage();
+            if (m != null && m.contains("UTF-8")) {
+                throw new InvalidRequestException("line", lineNumber, "is not valid UTF-8: " + m);
+            }
+            throw new InvalidRequestException("line", lineNumber, "not valid JSON: " + m);
         } catch (IOException e) {
             throw new InvalidRequestException("line", lineNumber, "cannot be read: " + e.getMessage());
         }
@@ -306,15 +308,6 @@ final class RequestConverter {
             throw e.atLine(lineNumber);
         } catch (IOException e) {
             throw new InvalidRequestException("line", lineNumber, e.getMessage());
-        }
-    }
-
-    private static String strictUtf8(byte[] raw, long lineNumber) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(raw)).toString();
-        } catch (CharacterCodingException e) {
-            throw new InvalidRequestException("line", lineNumber, "is not valid UTF-8");
         }
     }
 

@@ -6,7 +6,6 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -110,17 +109,13 @@ public final class RequestLines {
 
     public static byte[] serialize(ObjectMapper mapper, String customId, String endpoint, JsonNode body)
             throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);
-        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("custom_id", customId);
-            g.writeStringField("method", "POST");
-            g.writeStringField("url", endpoint);
-            g.writeFieldName("body");
-            mapper.writeTree(g, body);
-            g.writeEndObject();
-        }
-        return out.toByteArray();
+        // canonical order, custom_id first; writeValueAsBytes recycles its buffers
+        ObjectNode line = mapper.createObjectNode();
+        line.put("custom_id", customId);
+        line.put("method", "POST");
+        line.put("url", endpoint);
+        line.set("body", body);
+        return mapper.writeValueAsBytes(line);
     }
 
     /** The custom id of a stored request line; fast when it is the first field, as this component writes it. */
