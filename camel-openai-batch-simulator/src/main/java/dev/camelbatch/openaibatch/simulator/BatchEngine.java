@@ -202,6 +202,7 @@ final class BatchEngine {
             BatchState b = it.next();
             b.lock.lock();
             try {
+                b.removed = true;
                 if (b.future != null) {
                     b.future.cancel(false);
                 }
@@ -235,6 +236,9 @@ final class BatchEngine {
             return; // someone (cancel/expire) holds it: try again at the next step
         }
         try {
+            if (b.removed) {
+                return;
+            }
             if (b.terminal()) {
                 b.future.cancel(false);
                 return;

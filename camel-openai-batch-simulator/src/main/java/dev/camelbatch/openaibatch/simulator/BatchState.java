@@ -58,6 +58,7 @@ final class BatchState {
     long enqueuedTokens;
     boolean admitted;
     boolean stuck;
+    boolean removed;
     int inProgressSteps;
     int processed;
     JsonlReader reader;
