@@ -231,10 +231,35 @@ final class BatchEngine {
 
     // ------------------------------------------------------------------ lifecycle
 
+    /** The scheduled step. */
     void tick(BatchState b) {
         if (!b.lock.tryLock()) {
-            return; // someone (cancel/expire) holds it: try again at the next step
+            return; // someone (cancel/expire/step) holds it: try again at the next step
         }
+        try {
+            advance(b, false);
+        } finally {
+            b.lock.unlock();
+        }
+    }
+
+    /** One step now, also for a stuck batch ({@link BatchSimulator#step}); false if the batch had already ended. */
+    boolean step(String id) {
+        BatchState b = require(id);
+        b.lock.lock();
+        try {
+            if (b.terminal()) {
+                return false;
+            }
+            advance(b, true);
+            return true;
+        } finally {
+            b.lock.unlock();
+        }
+    }
+
+    /** Advances the batch one lifecycle step; call with the lock held. */
+    private void advance(BatchState b, boolean evenIfStuck) {
         try {
             if (b.removed) {
                 return;
@@ -243,7 +268,7 @@ final class BatchEngine {
                 b.future.cancel(false);
                 return;
             }
-            if (b.stuck) {
+            if (b.stuck && !evenIfStuck) {
                 return;
             }
             switch (b.status) {
@@ -268,8 +293,6 @@ final class BatchEngine {
             }
         } catch (Exception e) {
             failInternally(b, e);
-        } finally {
-            b.lock.unlock();
         }
     }
 

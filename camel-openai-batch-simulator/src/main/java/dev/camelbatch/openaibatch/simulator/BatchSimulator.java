@@ -212,6 +212,23 @@ public final class BatchSimulator implements AutoCloseable {
         }
     }
 
+    /**
+     * Advances a batch by exactly one lifecycle step right now, whether or not it is stuck (combine with
+     * {@link #makeStuck} for fully deterministic tests). Returns the batch JSON after the step.
+     *
+     * @throws IllegalStateException if the batch has already ended
+     */
+    public ObjectNode step(String batchId) {
+        try {
+            if (!batches.step(batchId)) {
+                throw new IllegalStateException("batch " + batchId + " has already ended");
+            }
+            return batch(batchId);
+        } catch (ApiException e) {
+            throw translate(e, batchId);
+        }
+    }
+
     public void unstuck(String batchId) {
         try {
             batches.setStuck(batchId, false);

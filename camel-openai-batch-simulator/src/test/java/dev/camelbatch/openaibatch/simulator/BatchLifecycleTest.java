@@ -113,28 +113,43 @@ class BatchLifecycleTest {
 
     @Test
     void requestCountsAdvanceStepByStep() {
-        sim.close();
-        sim = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofMillis(40)).linesPerStep(10).build()
-                .start();
-        http = new SimHttp(sim);
-        JsonNode created = http.createBatch(http.upload(SimHttp.calculations(30)), "/v1/chat/completions", null)
-                .json();
-        String id = created.get("id").asText();
-        Set<Integer> completedValues = new HashSet<>();
-        Set<String> statuses = new HashSet<>();
-        statuses.add(created.get("status").asText());
-        long end = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < end) {
-            JsonNode b = http.batch(id);
-            statuses.add(b.get("status").asText());
-            completedValues.add(b.get("request_counts").get("completed").asInt());
-            if (b.get("status").asText().equals("completed")) {
-                break;
+        try (BatchSimulator slow = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofMillis(80))
+                .linesPerStep(10).build().start()) {
+            SimHttp h = new SimHttp(slow);
+            JsonNode created = h.createBatch(h.upload(SimHttp.calculations(30)), "/v1/chat/completions", null).json();
+            String id = created.get("id").asText();
+            Set<Integer> completedValues = new HashSet<>();
+            Set<String> statuses = new HashSet<>();
+            statuses.add(created.get("status").asText());
+            long end = System.currentTimeMillis() + 10_000;
+            while (System.currentTimeMillis() < end) {
+                JsonNode b = h.batch(id);
+                statuses.add(b.get("status").asText());
+                completedValues.add(b.get("request_counts").get("completed").asInt());
+                if (b.get("status").asText().equals("completed")) {
+                    break;
+                }
+                sleep(5);
             }
-            sleep(5);
+            assertThat(statuses).contains("validating", "in_progress", "finalizing", "completed");
+            assertThat(completedValues).contains(0, 10, 20, 30);
         }
-        assertThat(statuses).contains("validating", "in_progress", "finalizing", "completed");
-        assertThat(completedValues).contains(0, 10, 20, 30);
+    }
+
+    @Test
+    void stepAdvancesAStuckBatchDeterministically() {
+        String id = http.submit(SimHttp.calculations(25), "/v1/chat/completions");
+        sim.makeStuck(id);
+        JsonNode b = sim.batch(id);
+        // step through whatever is left (the scheduler may have run a step before makeStuck)
+        List<String> seen = new ArrayList<>();
+        while (!b.get("status").asText().equals("completed")) {
+            b = sim.step(id);
+            seen.add(b.get("status").asText() + ":" + b.at("/request_counts/completed").asInt());
+        }
+        assertThat(seen).endsWith("in_progress:20", "finalizing:25", "completed:25");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sim.step(id))
+                .isInstanceOf(IllegalStateException.class);
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.camelbatch.openaibatch.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,7 +21,7 @@ class SchemaConformanceTest {
 
     @BeforeAll
     static void start() {
-        sim = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofMillis(40)).linesPerStep(2).build()
+        sim = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofMillis(5)).linesPerStep(2).build()
                 .start();
         http = new SimHttp(sim);
     }
@@ -66,74 +65,85 @@ class SchemaConformanceTest {
 
     @Test
     void batchInEveryStatus() {
-        StringBuilder jsonl = new StringBuilder(SimHttp.calculations(4));
-        jsonl.append(SimHttp.chatLine("f400", "gpt-4o-mini", "FAIL_400")).append('\n');
-        jsonl.append(SimHttp.chatLine("f500", "gpt-4o-mini", "FAIL_500")).append('\n');
-        jsonl.append(SimHttp.chatLine("ftimeout", "gpt-4o-mini", "FAIL_TIMEOUT")).append('\n');
-        String fileId = http.upload(jsonl.toString());
-        SimHttp.Resp created = http.createBatch(fileId, "/v1/chat/completions", Map.of("k", "v"));
-        String id = created.json().get("id").asText();
-        sim.makeStuck(id);
-        assertValid("Batch", created.json());
-        assertValid("Batch", http.batch(id)); // validating
-        for (String status : List.of("in_progress", "finalizing")) {
-            sim.unstuck(id);
-            JsonNode b = awaitAndFreeze(id, status);
-            assertValid("Batch", b);
-        }
-        sim.unstuck(id);
-        JsonNode completed = http.awaitStatus(id, "completed");
-        assertValid("Batch", completed);
-        assertThat(completed.get("usage").isObject()).isTrue();
-
-        // output and error lines of every kind
-        List<JsonNode> out = http.jsonl(completed.get("output_file_id").asText());
-        List<JsonNode> err = http.jsonl(completed.get("error_file_id").asText());
-        assertThat(out).hasSize(4);
-        assertThat(err).hasSize(3);
-        out.forEach(l -> assertValid("BatchRequestOutput", l));
-        err.forEach(l -> assertValid("BatchRequestOutput", l));
-        err.forEach(l -> {
-            if (!l.get("response").isNull()) {
-                assertValid("ErrorResponse", l.at("/response/body"));
+        // no automatic steps: the test drives every batch with step()
+        try (BatchSimulator manual = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofHours(1))
+                .linesPerStep(2).build().start()) {
+            SimHttp h = new SimHttp(manual);
+            StringBuilder jsonl = new StringBuilder(SimHttp.calculations(4));
+            jsonl.append(SimHttp.chatLine("f400", "gpt-4o-mini", "FAIL_400")).append('\n');
+            jsonl.append(SimHttp.chatLine("f500", "gpt-4o-mini", "FAIL_500")).append('\n');
+            jsonl.append(SimHttp.chatLine("ftimeout", "gpt-4o-mini", "FAIL_TIMEOUT")).append('\n');
+            String fileId = h.upload(jsonl.toString());
+            SimHttp.Resp created = h.createBatch(fileId, "/v1/chat/completions", Map.of("k", "v"));
+            String id = created.json().get("id").asText();
+            assertValid("Batch", created.json());
+            assertValid("Batch", h.batch(id)); // validating
+            assertThat(manual.step(id).get("status").asText()).isEqualTo("in_progress");
+            assertValid("Batch", h.batch(id));
+            for (int i = 0; i < 4; i++) {
+                manual.step(id);
             }
-        });
+            JsonNode finalizing = h.batch(id);
+            assertThat(finalizing.get("status").asText()).isEqualTo("finalizing");
+            assertValid("Batch", finalizing);
+            assertThat(manual.step(id).get("status").asText()).isEqualTo("completed");
+            JsonNode completed = h.batch(id);
+            assertValid("Batch", completed);
+            assertThat(completed.get("usage").isObject()).isTrue();
 
-        // cancelling + cancelled (with batch_cancelled lines)
-        String c = http.createBatch(fileId, "/v1/chat/completions", null).json().get("id").asText();
-        awaitAndFreeze(c, "in_progress");
-        sim.unstuck(c);
-        SimHttp.Resp cancelling = http.postJson("/batches/" + c + "/cancel", "");
-        assertThat(cancelling.json().get("status").asText()).isEqualTo("cancelling");
-        assertValid("Batch", cancelling.json());
-        JsonNode cancelled = http.awaitStatus(c, "cancelled");
-        assertValid("Batch", cancelled);
-        List<JsonNode> cancelledLines = http.jsonl(cancelled.get("error_file_id").asText());
-        assertThat(cancelledLines).anySatisfy(l -> assertThat(l.at("/error/code").asText()).isEqualTo("batch_cancelled"));
-        cancelledLines.forEach(l -> assertValid("BatchRequestOutput", l));
+            // output and error lines of every kind
+            List<JsonNode> out = h.jsonl(completed.get("output_file_id").asText());
+            List<JsonNode> err = h.jsonl(completed.get("error_file_id").asText());
+            assertThat(out).hasSize(4);
+            assertThat(err).hasSize(3);
+            out.forEach(l -> assertValid("BatchRequestOutput", l));
+            err.forEach(l -> assertValid("BatchRequestOutput", l));
+            err.forEach(l -> {
+                if (!l.get("response").isNull()) {
+                    assertValid("ErrorResponse", l.at("/response/body"));
+                }
+            });
 
-        // expired (with batch_expired lines)
-        String e = http.createBatch(fileId, "/v1/chat/completions", null).json().get("id").asText();
-        awaitAndFreeze(e, "in_progress");
-        JsonNode expired = sim.expireBatch(e);
-        assertThat(expired.get("status").asText()).isEqualTo("expired");
-        assertValid("Batch", http.batch(e));
-        List<JsonNode> expiredLines = http.jsonl(expired.get("error_file_id").asText());
-        assertThat(expiredLines).anySatisfy(l -> assertThat(l.at("/error/code").asText()).isEqualTo("batch_expired"));
-        expiredLines.forEach(l -> assertValid("BatchRequestOutput", l));
+            // cancelling + cancelled (with batch_cancelled lines)
+            String c = h.createBatch(fileId, "/v1/chat/completions", null).json().get("id").asText();
+            manual.step(c);
+            manual.step(c);
+            SimHttp.Resp cancelling = h.postJson("/batches/" + c + "/cancel", "");
+            assertThat(cancelling.json().get("status").asText()).isEqualTo("cancelling");
+            assertValid("Batch", cancelling.json());
+            assertThat(manual.step(c).get("status").asText()).isEqualTo("cancelled");
+            JsonNode cancelled = h.batch(c);
+            assertValid("Batch", cancelled);
+            List<JsonNode> cancelledLines = h.jsonl(cancelled.get("error_file_id").asText());
+            assertThat(cancelledLines).filteredOn(l -> l.at("/error/code").asText().equals("batch_cancelled"))
+                    .hasSize(5);
+            cancelledLines.forEach(l -> assertValid("BatchRequestOutput", l));
 
-        // failed with errors
-        String bad = http.submit("{not json\n" + SimHttp.chatLine("x", "gpt-4o-mini", "hi") + "\n",
-                "/v1/chat/completions");
-        JsonNode failed = http.awaitStatus(bad, "failed");
-        assertThat(failed.at("/errors/data/0/code").asText()).isEqualTo("invalid_json_line");
-        assertValid("Batch", failed);
+            // expired (with batch_expired lines)
+            String e = h.createBatch(fileId, "/v1/chat/completions", null).json().get("id").asText();
+            manual.step(e);
+            manual.step(e);
+            JsonNode expired = manual.expireBatch(e);
+            assertThat(expired.get("status").asText()).isEqualTo("expired");
+            assertValid("Batch", h.batch(e));
+            List<JsonNode> expiredLines = h.jsonl(expired.get("error_file_id").asText());
+            assertThat(expiredLines).filteredOn(l -> l.at("/error/code").asText().equals("batch_expired")).hasSize(5);
+            expiredLines.forEach(l -> assertValid("BatchRequestOutput", l));
 
-        // lists
-        JsonNode list = http.get("/batches?limit=2").json();
-        assertThat(list.get("has_more").asBoolean()).isTrue();
-        assertValid("ListBatchesResponse", list);
-        assertValid("ListBatchesResponse", http.get("/batches").json());
+            // failed with errors
+            String bad = h.submit("{not json\n" + SimHttp.chatLine("x", "gpt-4o-mini", "hi") + "\n",
+                    "/v1/chat/completions");
+            assertThat(manual.step(bad).get("status").asText()).isEqualTo("failed");
+            JsonNode failed = h.batch(bad);
+            assertThat(failed.at("/errors/data/0/code").asText()).isEqualTo("invalid_json_line");
+            assertValid("Batch", failed);
+
+            // lists
+            JsonNode list = h.get("/batches?limit=2").json();
+            assertThat(list.get("has_more").asBoolean()).isTrue();
+            assertValid("ListBatchesResponse", list);
+            assertValid("ListBatchesResponse", h.get("/batches").json());
+        }
     }
 
     @Test
@@ -186,20 +196,6 @@ class SchemaConformanceTest {
                 + "{\"anchor\":\"created_at\",\"seconds\":7200}}"));
         assertThat(OpenApiSchemas.validate("CreateBatchRequest", parse("{\"input_file_id\":\"file-1\","
                 + "\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"48h\"}"))).isNotEmpty();
-    }
-
-    private static JsonNode awaitAndFreeze(String id, String status) {
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> {
-            if (sim.batch(id).get("status").asText().equals(status)) {
-                sim.makeStuck(id);
-                last[0] = sim.batch(id);
-                return true;
-            }
-            return false;
-        });
-        assertThat(last[0].get("status").asText()).isEqualTo(status);
-        return http.batch(id);
     }
 
     private static JsonNode parse(String s) {
