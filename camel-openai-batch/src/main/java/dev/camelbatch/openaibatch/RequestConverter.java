@@ -143,14 +143,12 @@ final class RequestConverter {
             return mapper.getNodeFactory().booleanNode(b);
         }
         if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte
-                || v instanceof Double || v instanceof Float || v instanceof BigDecimal || v instanceof BigInteger) {
+                || v instanceof Double || v instanceof Float || v instanceof BigDecimal || v instanceof BigInteger
+                || v instanceof Character) {
             ObjectNode n = mapper.createObjectNode();
             n.put("t", v.getClass().getSimpleName());
             n.put("v", v.toString());
             return n;
-        }
-        if (v instanceof Character c) {
-            return mapper.getNodeFactory().textNode(c.toString());
         }
         throw new InvalidRequestException("header." + name, "header '" + name + "' is a " + v.getClass().getName()
                                                             + ", which cannot be carried faithfully; carried headers"
@@ -181,6 +179,7 @@ final class RequestConverter {
                     case "Float" -> Float.valueOf(s);
                     case "BigDecimal" -> new BigDecimal(s);
                     case "BigInteger" -> new BigInteger(s);
+                    case "Character" -> s.charAt(0);
                     default -> s;
                 };
             } else {

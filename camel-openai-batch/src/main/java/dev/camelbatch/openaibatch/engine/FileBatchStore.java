@@ -433,7 +433,9 @@ public class FileBatchStore implements BatchStore {
                 throw new DuplicateCustomIdException(name, r.customId(), "it repeats an earlier line of the document");
             }
             synchronized (lock) {
-                if (customIds.contains(h)) {
+                // reserved at once, so that a request with this id arriving before the commit is refused
+                if (!customIds.add(h)) {
+                    ids.remove(h);
                     throw new DuplicateCustomIdException(name, r.customId(), null);
                 }
             }
@@ -478,7 +480,6 @@ public class FileBatchStore implements BatchStore {
                     }
                     segments.put(s.getId(), s);
                 }
-                ids.forEach(customIds::add);
                 committed = true;
             }
             return sealed;
@@ -491,6 +492,9 @@ public class FileBatchStore implements BatchStore {
             }
             for (StagingSegment st : all) {
                 st.discard();
+            }
+            synchronized (lock) {
+                ids.forEach(customIds::remove);
             }
         }
     }
