@@ -184,6 +184,25 @@ class ProducerInputKindsTest extends CamelTestSupport {
     }
 
     @Test
+    void listsOnTheOtherEndpoints() {
+        JsonNode resp = sendOne("kinds-list-resp", "endpoint=/v1/responses&model=gpt-4o-mini"
+                                                   + "&systemMessage=RAW(Be brief.)",
+                List.of(Map.of("role", "user", "content", "Hi"))).path("body");
+        assertThat(resp.path("input").isArray()).isTrue();
+        assertThat(resp.path("input").path(0).path("content").asText()).isEqualTo("Hi");
+        assertThat(resp.path("instructions").asText()).isEqualTo("Be brief.");
+
+        JsonNode emb = sendOne("kinds-list-emb", "endpoint=/v1/embeddings&model=text-embedding-3-small",
+                List.of("one", "two", "three")).path("body");
+        assertThat(emb.path("input")).hasSize(3);
+        assertThat(emb.path("input").path(2).asText()).isEqualTo("three");
+
+        JsonNode cmp = sendOne("kinds-list-cmp", "endpoint=/v1/completions&model=gpt-3.5-turbo-instruct",
+                List.of("a", "b")).path("body");
+        assertThat(cmp.path("prompt")).hasSize(2);
+    }
+
+    @Test
     void mapBodyGetsTheModel() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("messages", List.of(Map.of("role", "user", "content", "Hi")));
@@ -323,8 +342,13 @@ class ProducerInputKindsTest extends CamelTestSupport {
 
     @Test
     void bodyParameterDefaultsAndTheBodysOwnValueWins() {
-        String opts = "model=gpt-4o-mini&body.temperature=0&body.max_tokens=64&body.user=alice";
+        String opts = "model=gpt-4o-mini&body.temperature=0&body.max_tokens=64&body.user=alice"
+                      + "&body.response_format=RAW({\"type\":\"json_object\"})&body.stop=RAW([\"END\"])";
         JsonNode b1 = sendOne("kinds-params", opts, "Hi").path("body");
+        assertThat(b1.path("response_format").isObject()).as("%s", b1).isTrue();
+        assertThat(b1.path("response_format").path("type").asText()).isEqualTo("json_object");
+        assertThat(b1.path("stop").isArray()).as("%s", b1).isTrue();
+        assertThat(b1.path("stop").path(0).asText()).isEqualTo("END");
         assertThat(b1.path("temperature").isNumber()).isTrue();
         assertThat(b1.path("temperature").asDouble()).isEqualTo(0.0);
         assertThat(b1.path("max_tokens").isInt()).isTrue();
