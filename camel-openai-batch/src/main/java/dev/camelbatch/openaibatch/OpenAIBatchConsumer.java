@@ -222,7 +222,8 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         if (body == null || body.isNull()) {
             return null;
         }
-        switch (endpoint) {
+        // classic Azure names endpoints without /v1
+        switch (endpoint.startsWith("/v1/") ? endpoint : "/v1" + endpoint) {
             case "/v1/chat/completions": {
                 JsonNode c = body.path("choices").path(0).path("message").path("content");
                 return c.isMissingNode() || c.isNull() ? null : c.asText();

@@ -58,6 +58,15 @@ public class OpenAIBatchProducer extends DefaultProducer {
     @Override
     public void process(Exchange exchange) throws Exception {
         OpenAIBatchConfiguration conf = endpoint.getConfiguration();
+        if (exchange.getMessage().getBody() == null
+            && exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH, false, Boolean.class)) {
+            // a flush on its own (e.g. from a timer route): seals the open segments, spools nothing
+            exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, 0);
+            if (!runtime.store().sealOpen(s -> true, "flush").isEmpty()) {
+                runtime.wakeUp();
+            }
+            return;
+        }
         String model = exchange.getMessage().getHeader(OpenAIBatchConstants.MODEL, String.class);
         if (model == null) {
             model = conf.getModel();
@@ -85,7 +94,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
             count = r.count;
         } else {
             RequestConverter.Converted c = converter.single(exchange, model, customId, carried);
-            sealed = runtime.store().append(conf.getEndpoint(), c.model(), List.of(c.record()), limits);
+            sealed = runtime.store().append(converter.wireEndpoint(), c.model(), List.of(c.record()), limits);
             count = 1;
             exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, c.record().customId());
         }
@@ -114,7 +123,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
             throws Exception {
         int count = 0;
         try (InputStream in = RequestConverter.openDocument(exchange, body);
-             BatchStore.DocumentAppender doc = runtime.store().beginDocument(endpoint.getConfiguration().getEndpoint(),
+             BatchStore.DocumentAppender doc = runtime.store().beginDocument(converter.wireEndpoint(),
                      limits)) {
             LineReader reader = new LineReader(in, 1 << 16, limits.maxBytes());
             while (true) {

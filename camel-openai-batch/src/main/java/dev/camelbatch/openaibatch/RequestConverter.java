@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.RequestLines;
 import dev.camelbatch.openaibatch.engine.SpoolRecord;
@@ -37,12 +38,17 @@ final class RequestConverter {
     private final Map<String, JsonNode> defaults;
     private final String[] carryPatterns;
     private final TokenEstimator estimator;
+    private final String wireEndpoint;
 
     RequestConverter(OpenAIBatchConfiguration conf, ObjectMapper mapper, TokenEstimator estimator) {
         this.conf = conf;
         this.mapper = mapper;
         this.estimator = estimator;
         RequestLines.checkEndpoint(conf.getEndpoint());
+        // Azure's classic API (dated api-version) names endpoints without /v1, in the JSONL lines too
+        this.wireEndpoint = conf.isAzure()
+                ? OpenAIBatchClient.azureEndpointValue(conf.getEndpoint(), conf.getAzureApiVersion())
+                : conf.getEndpoint();
         this.defaults = new LinkedHashMap<>();
         if (conf.getBodyParameters() != null) {
             for (Map.Entry<String, Object> e : conf.getBodyParameters().entrySet()) {
@@ -196,7 +202,7 @@ final class RequestConverter {
             throw new InvalidRequestException("body", "the message body is empty: send a prompt, a message list, a"
                                                       + " request body or a request line");
         }
-        String endpoint = conf.getEndpoint();
+        String endpoint = wireEndpoint;
         ObjectNode reqBody;
         String customId = headerCustomId;
         if (body instanceof String s) {
@@ -230,6 +236,7 @@ final class RequestConverter {
                 }
                 line.put("custom_id", customId);
                 line.set("body", reqBody);
+                normalizeUrl(line);
                 byte[] bytes = RequestLines.validateAndSerialize(mapper, line, endpoint, conf.getMaxBatchBytes());
                 return new Converted(reqBody.get("model").asText(), new SpoolRecord(customId, bytes, carried,
                         estimate(reqBody)));
@@ -294,12 +301,13 @@ final class RequestConverter {
                 line = mapper.createObjectNode();
                 line.put("custom_id", newId());
                 line.put("method", "POST");
-                line.put("url", conf.getEndpoint());
+                line.put("url", wireEndpoint);
                 line.set("body", body);
             }
             fillModel(body, model);
             RequestLines.applyDefaults(body, defaults);
-            byte[] bytes = RequestLines.validateAndSerialize(mapper, line, conf.getEndpoint(),
+            normalizeUrl(line);
+            byte[] bytes = RequestLines.validateAndSerialize(mapper, line, wireEndpoint,
                     conf.getMaxBatchBytes());
             return new Converted(body.get("model").asText(),
                     new SpoolRecord(line.get("custom_id").asText(), bytes, carried, estimate(body)));
@@ -369,6 +377,18 @@ final class RequestConverter {
         }
         RequestLines.applyDefaults(body, defaults);
         return body;
+    }
+
+    /** The endpoint as written into request lines and batches (differs from the option only for classic Azure). */
+    String wireEndpoint() {
+        return wireEndpoint;
+    }
+
+    private void normalizeUrl(ObjectNode line) {
+        JsonNode url = line.get("url");
+        if (url != null && !wireEndpoint.equals(conf.getEndpoint()) && conf.getEndpoint().equals(url.asText())) {
+            line.put("url", wireEndpoint);
+        }
     }
 
     private static void fillModel(ObjectNode body, String model) {

@@ -95,7 +95,7 @@ public final class RequestLines {
         if (stream != null && stream.asBoolean(false)) {
             throw new InvalidRequestException("body.stream", "stream: true is not supported by the Batch API");
         }
-        if ("/v1/embeddings".equals(endpoint)) {
+        if (endpoint.endsWith("/embeddings")) {
             JsonNode input = body.get("input");
             if (input == null || input.isNull()) {
                 throw new InvalidRequestException("body.input", "an embeddings request needs 'input'");
