@@ -221,6 +221,30 @@ class ProducerSealTriggersTest extends CamelTestSupport {
         assertFilesMatch("seal-flush", store);
     }
 
+    /** A flush on its own, e.g. from a timer route: an exchange without a body that has the flush header. */
+    @Test
+    void flushWithoutARequest() throws Exception {
+        String uri = "openai-batch:seal-flush-only?model=gpt-4o-mini";
+        send(uri, "one");
+        send(uri, "two", Map.of(OpenAIBatchConstants.MODEL, "gpt-4o"));
+        BatchStore store = store(uri);
+        Exchange flush = template.request(uri, e -> e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, true));
+        assertThat(flush.getException()).isNull();
+        assertThat(flush.getMessage().getHeader(OpenAIBatchConstants.REQUEST_COUNT)).isEqualTo(0);
+        assertThat(store.segments()).hasSize(2).allSatisfy(s -> {
+            assertThat(s.getStatus()).isEqualTo(SegmentStatus.SEALED);
+            assertThat(s.getSealReason()).isEqualTo("flush");
+            assertThat(s.getRequestCount()).isEqualTo(1);
+        });
+        // nothing open: a second flush is a no-op; without the header an empty body is still an error
+        assertThat(template.request(uri, e -> e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, true))
+                .getException()).isNull();
+        assertThat(template.request(uri, e -> e.getMessage().setBody(null)).getException())
+                .isInstanceOf(dev.camelbatch.openaibatch.engine.InvalidRequestException.class);
+        assertThat(Spool.customIds(storeDir, "seal-flush-only")).hasSize(2);
+        assertFilesMatch("seal-flush-only", store);
+    }
+
     @Test
     void flushOnSplitComplete() throws Exception {
         template.sendBody("direct:split", List.of("a", "b", "c", "d", "e"));
