@@ -58,8 +58,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
     @Override
     public void process(Exchange exchange) throws Exception {
         OpenAIBatchConfiguration conf = endpoint.getConfiguration();
-        if (exchange.getMessage().getBody() == null
-            && exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH, false, Boolean.class)) {
+        if (exchange.getMessage().getBody() == null && flushHeader(exchange)) {
             // a flush on its own (e.g. from a timer route): seals the open segments, spools nothing
             exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, 0);
             if (!runtime.store().sealOpen(s -> true, "flush").isEmpty()) {
@@ -82,6 +81,8 @@ public class OpenAIBatchProducer extends DefaultProducer {
             throw new InvalidRequestException("header." + OpenAIBatchConstants.CUSTOM_ID,
                     "header " + OpenAIBatchConstants.CUSTOM_ID + " is empty");
         }
+        // every header is checked before anything is stored
+        boolean flushRequested = flushHeader(exchange);
         byte[] carried = converter.carriedHeaders(exchange);
         Object body = exchange.getMessage().getBody();
         boolean document = RequestConverter.isDocument(body);
@@ -89,7 +90,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
         int count;
         if (document) {
             DocumentResult r = spoolDocument(exchange, body, model, carried, conf.isFlushOnDocumentEnd()
-                    || exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH, false, Boolean.class));
+                    || flushRequested);
             sealed = r.sealed;
             count = r.count;
         } else {
@@ -99,7 +100,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
             exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, c.record().customId());
         }
         exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, count);
-        boolean flush = exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH, false, Boolean.class)
+        boolean flush = flushRequested
                         || (conf.isFlushOnSplitComplete()
                             && Boolean.TRUE.equals(exchange.getProperty(ExchangePropertyKey.SPLIT_COMPLETE)));
         if (flush) {
@@ -109,6 +110,20 @@ public class OpenAIBatchProducer extends DefaultProducer {
         if (!sealed.isEmpty()) {
             runtime.wakeUp();
         }
+    }
+
+    private static boolean flushHeader(Exchange exchange) {
+        Object v = exchange.getMessage().getHeader(OpenAIBatchConstants.FLUSH);
+        if (v == null || v instanceof Boolean) {
+            return Boolean.TRUE.equals(v);
+        }
+        String s = v.toString().trim();
+        if ("true".equalsIgnoreCase(s) || "false".equalsIgnoreCase(s)) {
+            return Boolean.parseBoolean(s);
+        }
+        throw new InvalidRequestException("header." + OpenAIBatchConstants.FLUSH, "header "
+                                          + OpenAIBatchConstants.FLUSH + " must be a boolean, was "
+                                          + v.getClass().getSimpleName() + " '" + s + "'");
     }
 
     private record DocumentResult(int count, List<String> sealed) {

@@ -95,6 +95,17 @@ public final class RequestLines {
         if (stream != null && stream.asBoolean(false)) {
             throw new InvalidRequestException("body.stream", "stream: true is not supported by the Batch API");
         }
+        String required = endpoint.endsWith("/chat/completions") ? "messages"
+                : endpoint.endsWith("/completions") ? "prompt" : "input";
+        JsonNode req = body.get(required);
+        if (req == null || req.isNull()) {
+            throw new InvalidRequestException("body." + required, "a request to " + endpoint + " needs '" + required
+                                                                  + "'");
+        }
+        if ("messages".equals(required) && (!req.isArray() || req.isEmpty())) {
+            throw new InvalidRequestException("body.messages", "messages must be a non-empty array, was "
+                                                               + req.getNodeType());
+        }
         if (endpoint.endsWith("/embeddings")) {
             JsonNode input = body.get("input");
             if (input == null || input.isNull()) {
