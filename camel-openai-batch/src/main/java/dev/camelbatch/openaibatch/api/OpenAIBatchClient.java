@@ -159,6 +159,8 @@ public class OpenAIBatchClient implements AutoCloseable {
         }
         int max = config.getMaxConnections();
         return PoolingHttpClientConnectionManagerBuilder.create()
+                // HttpClient's header and wire logs would print the key: these connections mask it
+                .setConnectionFactory(new QuietConnectionFactory())
                 .setTlsSocketStrategy(new DefaultClientTlsStrategy(sslContext, policy, verifier))
                 .setMaxConnTotal(max)
                 .setMaxConnPerRoute(max)
