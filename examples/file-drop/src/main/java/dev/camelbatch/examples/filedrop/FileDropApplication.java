@@ -40,7 +40,16 @@ public final class FileDropApplication {
     }
 
     public static void main(String[] args) throws Exception {
+        boolean terminal = System.console() != null;
+        if (terminal) {
+            // before the first log line: console log lines start by blanking the line (carriage return, spaces,
+            // carriage return), so that they replace the progress bar instead of trailing it (log4j2.properties)
+            System.setProperty("fileDrop.linePrefix", "\r" + " ".repeat(Progress.BAR_WIDTH) + "\r");
+        }
         FileDropSettings settings = FileDropSettings.fromEnvironment(System.getenv(), System.getProperties());
+        if (!terminal) {
+            settings = settings.withProgressBar(false); // no terminal to redraw a bar on
+        }
         new FileDropApplication(settings, System.out).run();
     }
 

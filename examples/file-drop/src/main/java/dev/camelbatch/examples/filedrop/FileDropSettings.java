@@ -85,6 +85,12 @@ public record FileDropSettings(Path dir, String apiKey, String baseUrl, String m
                 maxRequestsPerBatch, stepDelay, simulatorLinesPerStep, writeSamples, exitWhenDone, bar);
     }
 
+    public FileDropSettings withProgressBar(boolean bar) {
+        return new FileDropSettings(dir, apiKey, baseUrl, model, storeDirectory, batchTimeout, pollInterval,
+                maxPollInterval, maxRequestsPerBatch, simulatorStepDelay, simulatorLinesPerStep, writeSamples,
+                exitWhenDone, bar);
+    }
+
     /** For tests: whether to write the sample files and to stop once they are done. */
     public FileDropSettings withSamples(boolean write, boolean exit) {
         return new FileDropSettings(dir, apiKey, baseUrl, model, storeDirectory, batchTimeout, pollInterval,

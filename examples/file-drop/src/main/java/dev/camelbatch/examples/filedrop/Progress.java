@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -22,6 +23,9 @@ public final class Progress {
     /** One batch as the last event told. */
     private record BatchState(String event, int completed, int failed, int total) {
     }
+
+    /** Characters of the bar's line: fits a terminal of 80 columns. */
+    public static final int BAR_WIDTH = 79;
 
     private final boolean showBar;
     private final long startNanos = System.nanoTime();
@@ -53,8 +57,11 @@ public final class Progress {
             spooled += rows;
             if (showBar) {
                 if (bar == null) {
+                    // redrawn in place with a carriage return on stdout; a log line (which starts by blanking the
+                    // bar's line, see FileDropApplication.main) replaces it and the bar goes on below
                     bar = new ProgressBarBuilder().setTaskName("Reviews").setInitialMax(spooled)
                             .setStyle(ProgressBarStyle.UNICODE_BLOCK).setUpdateIntervalMillis(100)
+                            .setConsumer(new ConsoleProgressBarConsumer(System.out, BAR_WIDTH))
                             .continuousUpdate().build();
                 } else {
                     bar.maxHint(spooled);
