@@ -65,6 +65,20 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "flushOnDocumentEnd": getOrCreateConfiguration(target).setFlushOnDocumentEnd(property(camelContext, boolean.class, value)); return true;
         case "flushonsplitcomplete":
         case "flushOnSplitComplete": getOrCreateConfiguration(target).setFlushOnSplitComplete(property(camelContext, boolean.class, value)); return true;
+        case "healthcheckapicachetime":
+        case "healthCheckApiCacheTime": target.setHealthCheckApiCacheTime(property(camelContext, long.class, value)); return true;
+        case "healthcheckconsumerenabled":
+        case "healthCheckConsumerEnabled": target.setHealthCheckConsumerEnabled(property(camelContext, boolean.class, value)); return true;
+        case "healthcheckmaxbatchfailures":
+        case "healthCheckMaxBatchFailures": target.setHealthCheckMaxBatchFailures(property(camelContext, int.class, value)); return true;
+        case "healthcheckmaxbatchidletime":
+        case "healthCheckMaxBatchIdleTime": target.setHealthCheckMaxBatchIdleTime(property(camelContext, long.class, value)); return true;
+        case "healthcheckmaxwaitingrequests":
+        case "healthCheckMaxWaitingRequests": target.setHealthCheckMaxWaitingRequests(property(camelContext, long.class, value)); return true;
+        case "healthcheckproducerenabled":
+        case "healthCheckProducerEnabled": target.setHealthCheckProducerEnabled(property(camelContext, boolean.class, value)); return true;
+        case "healthcheckspoolstalltime":
+        case "healthCheckSpoolStallTime": target.setHealthCheckSpoolStallTime(property(camelContext, long.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
         case "maxattempts":
@@ -85,6 +99,10 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "maxRequestsPerBatch": getOrCreateConfiguration(target).setMaxRequestsPerBatch(property(camelContext, int.class, value)); return true;
         case "maxretries":
         case "maxRetries": getOrCreateConfiguration(target).setMaxRetries(property(camelContext, int.class, value)); return true;
+        case "meterregistry":
+        case "meterRegistry": target.setMeterRegistry(property(camelContext, java.lang.Object.class, value)); return true;
+        case "metricsenabled":
+        case "metricsEnabled": target.setMetricsEnabled(property(camelContext, boolean.class, value)); return true;
         case "model": getOrCreateConfiguration(target).setModel(property(camelContext, java.lang.String.class, value)); return true;
         case "organization": getOrCreateConfiguration(target).setOrganization(property(camelContext, java.lang.String.class, value)); return true;
         case "outputformat":
@@ -156,6 +174,20 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "flushOnDocumentEnd": return boolean.class;
         case "flushonsplitcomplete":
         case "flushOnSplitComplete": return boolean.class;
+        case "healthcheckapicachetime":
+        case "healthCheckApiCacheTime": return long.class;
+        case "healthcheckconsumerenabled":
+        case "healthCheckConsumerEnabled": return boolean.class;
+        case "healthcheckmaxbatchfailures":
+        case "healthCheckMaxBatchFailures": return int.class;
+        case "healthcheckmaxbatchidletime":
+        case "healthCheckMaxBatchIdleTime": return long.class;
+        case "healthcheckmaxwaitingrequests":
+        case "healthCheckMaxWaitingRequests": return long.class;
+        case "healthcheckproducerenabled":
+        case "healthCheckProducerEnabled": return boolean.class;
+        case "healthcheckspoolstalltime":
+        case "healthCheckSpoolStallTime": return long.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
         case "maxattempts":
@@ -176,6 +208,10 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "maxRequestsPerBatch": return int.class;
         case "maxretries":
         case "maxRetries": return int.class;
+        case "meterregistry":
+        case "meterRegistry": return java.lang.Object.class;
+        case "metricsenabled":
+        case "metricsEnabled": return boolean.class;
         case "model": return java.lang.String.class;
         case "organization": return java.lang.String.class;
         case "outputformat":
@@ -248,6 +284,20 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "flushOnDocumentEnd": return getOrCreateConfiguration(target).isFlushOnDocumentEnd();
         case "flushonsplitcomplete":
         case "flushOnSplitComplete": return getOrCreateConfiguration(target).isFlushOnSplitComplete();
+        case "healthcheckapicachetime":
+        case "healthCheckApiCacheTime": return target.getHealthCheckApiCacheTime();
+        case "healthcheckconsumerenabled":
+        case "healthCheckConsumerEnabled": return target.isHealthCheckConsumerEnabled();
+        case "healthcheckmaxbatchfailures":
+        case "healthCheckMaxBatchFailures": return target.getHealthCheckMaxBatchFailures();
+        case "healthcheckmaxbatchidletime":
+        case "healthCheckMaxBatchIdleTime": return target.getHealthCheckMaxBatchIdleTime();
+        case "healthcheckmaxwaitingrequests":
+        case "healthCheckMaxWaitingRequests": return target.getHealthCheckMaxWaitingRequests();
+        case "healthcheckproducerenabled":
+        case "healthCheckProducerEnabled": return target.isHealthCheckProducerEnabled();
+        case "healthcheckspoolstalltime":
+        case "healthCheckSpoolStallTime": return target.getHealthCheckSpoolStallTime();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
         case "maxattempts":
@@ -268,6 +318,10 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "maxRequestsPerBatch": return getOrCreateConfiguration(target).getMaxRequestsPerBatch();
         case "maxretries":
         case "maxRetries": return getOrCreateConfiguration(target).getMaxRetries();
+        case "meterregistry":
+        case "meterRegistry": return target.getMeterRegistry();
+        case "metricsenabled":
+        case "metricsEnabled": return target.isMetricsEnabled();
         case "model": return getOrCreateConfiguration(target).getModel();
         case "organization": return getOrCreateConfiguration(target).getOrganization();
         case "outputformat":

@@ -3,6 +3,7 @@ package dev.camelbatch.openaibatch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,16 +33,22 @@ final class OpenAIBatchRuntime {
     private final BatchStore store;
     private final ObjectMapper mapper;
     private final Path workDir;
+    private final OpenAIBatchMonitor monitor;
+    /** Closed when the last endpoint releases this runtime (e.g. Micrometer meters), by identity of what they bind. */
+    private final Map<Object, AutoCloseable> bindings = new java.util.IdentityHashMap<>();
     private int refs;
-    private BatchEngine engine;
+    /** Volatile so that monitoring reads it without waiting for a start or stop in progress. */
+    private volatile BatchEngine engine;
     private OpenAIBatchClient client;
 
     private OpenAIBatchRuntime(String key, String name, BatchStore store, ObjectMapper mapper, Path workDir) {
         this.key = key;
         this.name = name;
-        this.store = store;
+        this.monitor = new OpenAIBatchMonitor(name);
+        this.store = new MonitoredBatchStore(store, monitor);
         this.mapper = mapper;
         this.workDir = workDir;
+        monitor.attach(this.store, () -> this.engine);
     }
 
     static OpenAIBatchRuntime acquire(OpenAIBatchEndpoint endpoint) throws Exception {
@@ -63,6 +70,14 @@ final class OpenAIBatchRuntime {
         }
     }
 
+    /** The runtime of an endpoint's name if one is open in this JVM (without acquiring it), else {@code null}. */
+    static OpenAIBatchRuntime peek(OpenAIBatchEndpoint endpoint) {
+        String key = storeDirectory(endpoint.getConfiguration()) + "|" + endpoint.getName();
+        synchronized (RUNTIMES) {
+            return RUNTIMES.get(key);
+        }
+    }
+
     static Path storeDirectory(OpenAIBatchConfiguration conf) {
         String dir = conf.getStoreDirectory();
         if (ObjectHelper.isEmpty(dir)) {
@@ -79,7 +94,46 @@ final class OpenAIBatchRuntime {
             RUNTIMES.remove(key);
         }
         stopEngine();
+        closeBindings();
         store.close();
+    }
+
+    /** What this runtime is doing (counters, snapshot of the store); lives as long as the runtime. */
+    OpenAIBatchMonitor monitor() {
+        return monitor;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /**
+     * Binds something to this runtime once per {@code owner} (identity): {@code binder} runs the first time, and what it
+     * returns is closed when the runtime closes.
+     */
+    void bindOnce(Object owner, java.util.function.Supplier<AutoCloseable> binder) {
+        synchronized (bindings) {
+            if (!bindings.containsKey(owner)) {
+                bindings.put(owner, binder.get());
+            }
+        }
+    }
+
+    private void closeBindings() {
+        List<AutoCloseable> all;
+        synchronized (bindings) {
+            all = new java.util.ArrayList<>(bindings.values());
+            bindings.clear();
+        }
+        for (AutoCloseable c : all) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                // metrics are best effort
+            }
+        }
     }
 
     BatchStore store() {
@@ -120,7 +174,20 @@ final class OpenAIBatchRuntime {
         ec.maxEnqueuedTokens = conf.getMaxEnqueuedTokens();
         ec.submitRetryDelay = Math.min(5_000, Math.max(100, conf.getPollInterval()));
         ec.progressLogInterval = Math.max(conf.getPollInterval(), Math.min(60_000, conf.getMaxPollInterval()));
-        engine = new BatchEngine(store, client(conf, context), ec, sink, listener, mapper, workDir);
+        LineSink counted = line -> {
+            boolean delivered = sink.deliver(line);
+            if (delivered) {
+                monitor.delivered(line);
+            }
+            return delivered;
+        };
+        EngineListener observed = event -> {
+            monitor.event(event);
+            if (listener != null) {
+                listener.onEvent(event);
+            }
+        };
+        engine = new BatchEngine(store, client(conf, context), ec, counted, observed, mapper, workDir);
         engine.start();
         return engine;
     }
@@ -128,6 +195,7 @@ final class OpenAIBatchRuntime {
     synchronized void stopEngine() {
         if (engine != null) {
             engine.stop();
+            monitor.engineStopped(engine);
             engine = null;
         }
         if (client != null) {
