@@ -14,16 +14,23 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckHelper;
+import org.apache.camel.health.HealthCheckRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A Spring Boot application configured only by {@code camel.component.openai-batch.*} properties pointing at the
@@ -39,7 +46,10 @@ import static org.assertj.core.api.Assertions.assertThat;
         "camel.component.openai-batch.body-parameters.temperature=0",
         "camel.component.openai-batch.sync-policy=always",
         "camel.component.openai-batch.health-check-api-cache-time=1234",
-        "camel.main.name=openai-batch-boot-test" })
+        "camel.main.name=openai-batch-boot-test",
+        "camel.health.enabled=true",
+        "camel.health.exposure-level=full",
+        "management.endpoint.health.show-details=always" })
 class OpenAIBatchSpringBootTest {
 
     static BatchSimulator sim;
@@ -78,6 +88,10 @@ class OpenAIBatchSpringBootTest {
     CamelContext context;
     @Autowired
     ProducerTemplate template;
+    @Autowired
+    MeterRegistry meters;
+    @Autowired
+    HealthEndpoint health;
 
     @Test
     void propertiesConfigureTheComponentAndResultsArrive() throws Exception {
@@ -103,5 +117,20 @@ class OpenAIBatchSpringBootTest {
         assertThat(results.getExchanges()).extracting(e -> e.getMessage().getBody(String.class))
                 .containsExactlyInAnyOrder("1 + 1 = 2", "1 + 2 = 3", "1 + 3 = 4");
         assertThat(sim.stats().createdBatchMetadata()).hasSize(1);
+
+        // the meters went to Spring Boot's MeterRegistry, found in the registry without configuration
+        await().atMost(Duration.ofSeconds(10)).until(() -> meters.find("camel.openai.batch.batches.done")
+                .tag("name", "boot-tickets").functionCounter() != null
+                && meters.get("camel.openai.batch.batches.done").tag("name", "boot-tickets").functionCounter()
+                        .count() == 1);
+        assertThat(meters.get("camel.openai.batch.requests.spooled").tag("name", "boot-tickets").functionCounter()
+                .count()).isEqualTo(3);
+        // the checks are in Camel's health registry, and Spring Boot's health is UP with them
+        assertThat(HealthCheckRegistry.get(context).getCheckIDs()).contains("consumer:ticket-results",
+                "openai-batch-batches-boot-tickets");
+        assertThat(HealthCheckHelper.invokeReadiness(context)).filteredOn(r -> r.getCheck().getId()
+                .contains("boot-tickets") || r.getCheck().getId().equals("consumer:ticket-results"))
+                .hasSize(2).allSatisfy(r -> assertThat(r.getState()).isEqualTo(HealthCheck.State.UP));
+        assertThat(health.health().getStatus()).isEqualTo(Status.UP);
     }
 }
