@@ -81,6 +81,11 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "healthCheckSpoolStallTime": target.setHealthCheckSpoolStallTime(property(camelContext, long.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "limit": getOrCreateConfiguration(target).setLimit(property(camelContext, int.class, value)); return true;
+        case "listall":
+        case "listAll": getOrCreateConfiguration(target).setListAll(property(camelContext, boolean.class, value)); return true;
+        case "liststatus":
+        case "listStatus": getOrCreateConfiguration(target).setListStatus(property(camelContext, java.lang.String.class, value)); return true;
         case "maxattempts":
         case "maxAttempts": getOrCreateConfiguration(target).setMaxAttempts(property(camelContext, int.class, value)); return true;
         case "maxbatchbytes":
@@ -104,11 +109,17 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "metricsenabled":
         case "metricsEnabled": target.setMetricsEnabled(property(camelContext, boolean.class, value)); return true;
         case "model": getOrCreateConfiguration(target).setModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "operation": getOrCreateConfiguration(target).setOperation(property(camelContext, dev.camelbatch.openaibatch.OpenAIBatchOperation.class, value)); return true;
         case "organization": getOrCreateConfiguration(target).setOrganization(property(camelContext, java.lang.String.class, value)); return true;
         case "outputformat":
         case "outputFormat": getOrCreateConfiguration(target).setOutputFormat(property(camelContext, dev.camelbatch.openaibatch.OutputFormat.class, value)); return true;
+        case "pagesize":
+        case "pageSize": getOrCreateConfiguration(target).setPageSize(property(camelContext, int.class, value)); return true;
         case "pollinterval":
         case "pollInterval": getOrCreateConfiguration(target).setPollInterval(property(camelContext, long.class, value)); return true;
+        case "pricetable":
+        case "priceTable": getOrCreateConfiguration(target).setPriceTable(property(camelContext, java.lang.String.class, value)); return true;
+        case "prices": getOrCreateConfiguration(target).setPrices(property(camelContext, dev.camelbatch.openaibatch.engine.PriceTable.class, value)); return true;
         case "project": getOrCreateConfiguration(target).setProject(property(camelContext, java.lang.String.class, value)); return true;
         case "proxyhost":
         case "proxyHost": getOrCreateConfiguration(target).setProxyHost(property(camelContext, java.lang.String.class, value)); return true;
@@ -116,6 +127,10 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "proxyPort": getOrCreateConfiguration(target).setProxyPort(property(camelContext, java.lang.Integer.class, value)); return true;
         case "responsetimeout":
         case "responseTimeout": getOrCreateConfiguration(target).setResponseTimeout(property(camelContext, long.class, value)); return true;
+        case "resultsas":
+        case "resultsAs": getOrCreateConfiguration(target).setResultsAs(property(camelContext, java.lang.String.class, value)); return true;
+        case "resultsfile":
+        case "resultsFile": getOrCreateConfiguration(target).setResultsFile(property(camelContext, java.lang.String.class, value)); return true;
         case "sslcontextparameters":
         case "sslContextParameters": getOrCreateConfiguration(target).setSslContextParameters(property(camelContext, org.apache.camel.support.jsse.SSLContextParameters.class, value)); return true;
         case "storedirectory":
@@ -130,8 +145,11 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "systemMessage": getOrCreateConfiguration(target).setSystemMessage(property(camelContext, java.lang.String.class, value)); return true;
         case "tokenencoding":
         case "tokenEncoding": getOrCreateConfiguration(target).setTokenEncoding(property(camelContext, java.lang.String.class, value)); return true;
+        case "track": getOrCreateConfiguration(target).setTrack(property(camelContext, boolean.class, value)); return true;
         case "trustallcertificates":
         case "trustAllCertificates": getOrCreateConfiguration(target).setTrustAllCertificates(property(camelContext, boolean.class, value)); return true;
+        case "waittimeout":
+        case "waitTimeout": getOrCreateConfiguration(target).setWaitTimeout(property(camelContext, long.class, value)); return true;
         default: return false;
         }
     }
@@ -190,6 +208,11 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "healthCheckSpoolStallTime": return long.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "limit": return int.class;
+        case "listall":
+        case "listAll": return boolean.class;
+        case "liststatus":
+        case "listStatus": return java.lang.String.class;
         case "maxattempts":
         case "maxAttempts": return int.class;
         case "maxbatchbytes":
@@ -213,11 +236,17 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "metricsenabled":
         case "metricsEnabled": return boolean.class;
         case "model": return java.lang.String.class;
+        case "operation": return dev.camelbatch.openaibatch.OpenAIBatchOperation.class;
         case "organization": return java.lang.String.class;
         case "outputformat":
         case "outputFormat": return dev.camelbatch.openaibatch.OutputFormat.class;
+        case "pagesize":
+        case "pageSize": return int.class;
         case "pollinterval":
         case "pollInterval": return long.class;
+        case "pricetable":
+        case "priceTable": return java.lang.String.class;
+        case "prices": return dev.camelbatch.openaibatch.engine.PriceTable.class;
         case "project": return java.lang.String.class;
         case "proxyhost":
         case "proxyHost": return java.lang.String.class;
@@ -225,6 +254,10 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "proxyPort": return java.lang.Integer.class;
         case "responsetimeout":
         case "responseTimeout": return long.class;
+        case "resultsas":
+        case "resultsAs": return java.lang.String.class;
+        case "resultsfile":
+        case "resultsFile": return java.lang.String.class;
         case "sslcontextparameters":
         case "sslContextParameters": return org.apache.camel.support.jsse.SSLContextParameters.class;
         case "storedirectory":
@@ -239,8 +272,11 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "systemMessage": return java.lang.String.class;
         case "tokenencoding":
         case "tokenEncoding": return java.lang.String.class;
+        case "track": return boolean.class;
         case "trustallcertificates":
         case "trustAllCertificates": return boolean.class;
+        case "waittimeout":
+        case "waitTimeout": return long.class;
         default: return null;
         }
     }
@@ -300,6 +336,11 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "healthCheckSpoolStallTime": return target.getHealthCheckSpoolStallTime();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "limit": return getOrCreateConfiguration(target).getLimit();
+        case "listall":
+        case "listAll": return getOrCreateConfiguration(target).isListAll();
+        case "liststatus":
+        case "listStatus": return getOrCreateConfiguration(target).getListStatus();
         case "maxattempts":
         case "maxAttempts": return getOrCreateConfiguration(target).getMaxAttempts();
         case "maxbatchbytes":
@@ -323,11 +364,17 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "metricsenabled":
         case "metricsEnabled": return target.isMetricsEnabled();
         case "model": return getOrCreateConfiguration(target).getModel();
+        case "operation": return getOrCreateConfiguration(target).getOperation();
         case "organization": return getOrCreateConfiguration(target).getOrganization();
         case "outputformat":
         case "outputFormat": return getOrCreateConfiguration(target).getOutputFormat();
+        case "pagesize":
+        case "pageSize": return getOrCreateConfiguration(target).getPageSize();
         case "pollinterval":
         case "pollInterval": return getOrCreateConfiguration(target).getPollInterval();
+        case "pricetable":
+        case "priceTable": return getOrCreateConfiguration(target).getPriceTable();
+        case "prices": return getOrCreateConfiguration(target).getPrices();
         case "project": return getOrCreateConfiguration(target).getProject();
         case "proxyhost":
         case "proxyHost": return getOrCreateConfiguration(target).getProxyHost();
@@ -335,6 +382,10 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "proxyPort": return getOrCreateConfiguration(target).getProxyPort();
         case "responsetimeout":
         case "responseTimeout": return getOrCreateConfiguration(target).getResponseTimeout();
+        case "resultsas":
+        case "resultsAs": return getOrCreateConfiguration(target).getResultsAs();
+        case "resultsfile":
+        case "resultsFile": return getOrCreateConfiguration(target).getResultsFile();
         case "sslcontextparameters":
         case "sslContextParameters": return getOrCreateConfiguration(target).getSslContextParameters();
         case "storedirectory":
@@ -349,8 +400,11 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "systemMessage": return getOrCreateConfiguration(target).getSystemMessage();
         case "tokenencoding":
         case "tokenEncoding": return getOrCreateConfiguration(target).getTokenEncoding();
+        case "track": return getOrCreateConfiguration(target).isTrack();
         case "trustallcertificates":
         case "trustAllCertificates": return getOrCreateConfiguration(target).isTrustAllCertificates();
+        case "waittimeout":
+        case "waitTimeout": return getOrCreateConfiguration(target).getWaitTimeout();
         default: return null;
         }
     }

@@ -61,6 +61,11 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "flushOnSplitComplete": target.getConfiguration().setFlushOnSplitComplete(property(camelContext, boolean.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "limit": target.getConfiguration().setLimit(property(camelContext, int.class, value)); return true;
+        case "listall":
+        case "listAll": target.getConfiguration().setListAll(property(camelContext, boolean.class, value)); return true;
+        case "liststatus":
+        case "listStatus": target.getConfiguration().setListStatus(property(camelContext, java.lang.String.class, value)); return true;
         case "maxattempts":
         case "maxAttempts": target.getConfiguration().setMaxAttempts(property(camelContext, int.class, value)); return true;
         case "maxbatchbytes":
@@ -80,11 +85,17 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "maxretries":
         case "maxRetries": target.getConfiguration().setMaxRetries(property(camelContext, int.class, value)); return true;
         case "model": target.getConfiguration().setModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "operation": target.getConfiguration().setOperation(property(camelContext, dev.camelbatch.openaibatch.OpenAIBatchOperation.class, value)); return true;
         case "organization": target.getConfiguration().setOrganization(property(camelContext, java.lang.String.class, value)); return true;
         case "outputformat":
         case "outputFormat": target.getConfiguration().setOutputFormat(property(camelContext, dev.camelbatch.openaibatch.OutputFormat.class, value)); return true;
+        case "pagesize":
+        case "pageSize": target.getConfiguration().setPageSize(property(camelContext, int.class, value)); return true;
         case "pollinterval":
         case "pollInterval": target.getConfiguration().setPollInterval(property(camelContext, long.class, value)); return true;
+        case "pricetable":
+        case "priceTable": target.getConfiguration().setPriceTable(property(camelContext, java.lang.String.class, value)); return true;
+        case "prices": target.getConfiguration().setPrices(property(camelContext, dev.camelbatch.openaibatch.engine.PriceTable.class, value)); return true;
         case "project": target.getConfiguration().setProject(property(camelContext, java.lang.String.class, value)); return true;
         case "proxyhost":
         case "proxyHost": target.getConfiguration().setProxyHost(property(camelContext, java.lang.String.class, value)); return true;
@@ -92,6 +103,10 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "proxyPort": target.getConfiguration().setProxyPort(property(camelContext, java.lang.Integer.class, value)); return true;
         case "responsetimeout":
         case "responseTimeout": target.getConfiguration().setResponseTimeout(property(camelContext, long.class, value)); return true;
+        case "resultsas":
+        case "resultsAs": target.getConfiguration().setResultsAs(property(camelContext, java.lang.String.class, value)); return true;
+        case "resultsfile":
+        case "resultsFile": target.getConfiguration().setResultsFile(property(camelContext, java.lang.String.class, value)); return true;
         case "sslcontextparameters":
         case "sslContextParameters": target.getConfiguration().setSslContextParameters(property(camelContext, org.apache.camel.support.jsse.SSLContextParameters.class, value)); return true;
         case "storedirectory":
@@ -106,8 +121,11 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "systemMessage": target.getConfiguration().setSystemMessage(property(camelContext, java.lang.String.class, value)); return true;
         case "tokenencoding":
         case "tokenEncoding": target.getConfiguration().setTokenEncoding(property(camelContext, java.lang.String.class, value)); return true;
+        case "track": target.getConfiguration().setTrack(property(camelContext, boolean.class, value)); return true;
         case "trustallcertificates":
         case "trustAllCertificates": target.getConfiguration().setTrustAllCertificates(property(camelContext, boolean.class, value)); return true;
+        case "waittimeout":
+        case "waitTimeout": target.getConfiguration().setWaitTimeout(property(camelContext, long.class, value)); return true;
         default: return false;
         }
     }
@@ -153,6 +171,11 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "flushOnSplitComplete": return boolean.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "limit": return int.class;
+        case "listall":
+        case "listAll": return boolean.class;
+        case "liststatus":
+        case "listStatus": return java.lang.String.class;
         case "maxattempts":
         case "maxAttempts": return int.class;
         case "maxbatchbytes":
@@ -172,11 +195,17 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "maxretries":
         case "maxRetries": return int.class;
         case "model": return java.lang.String.class;
+        case "operation": return dev.camelbatch.openaibatch.OpenAIBatchOperation.class;
         case "organization": return java.lang.String.class;
         case "outputformat":
         case "outputFormat": return dev.camelbatch.openaibatch.OutputFormat.class;
+        case "pagesize":
+        case "pageSize": return int.class;
         case "pollinterval":
         case "pollInterval": return long.class;
+        case "pricetable":
+        case "priceTable": return java.lang.String.class;
+        case "prices": return dev.camelbatch.openaibatch.engine.PriceTable.class;
         case "project": return java.lang.String.class;
         case "proxyhost":
         case "proxyHost": return java.lang.String.class;
@@ -184,6 +213,10 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "proxyPort": return java.lang.Integer.class;
         case "responsetimeout":
         case "responseTimeout": return long.class;
+        case "resultsas":
+        case "resultsAs": return java.lang.String.class;
+        case "resultsfile":
+        case "resultsFile": return java.lang.String.class;
         case "sslcontextparameters":
         case "sslContextParameters": return org.apache.camel.support.jsse.SSLContextParameters.class;
         case "storedirectory":
@@ -198,8 +231,11 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "systemMessage": return java.lang.String.class;
         case "tokenencoding":
         case "tokenEncoding": return java.lang.String.class;
+        case "track": return boolean.class;
         case "trustallcertificates":
         case "trustAllCertificates": return boolean.class;
+        case "waittimeout":
+        case "waitTimeout": return long.class;
         default: return null;
         }
     }
@@ -246,6 +282,11 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "flushOnSplitComplete": return target.getConfiguration().isFlushOnSplitComplete();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "limit": return target.getConfiguration().getLimit();
+        case "listall":
+        case "listAll": return target.getConfiguration().isListAll();
+        case "liststatus":
+        case "listStatus": return target.getConfiguration().getListStatus();
         case "maxattempts":
         case "maxAttempts": return target.getConfiguration().getMaxAttempts();
         case "maxbatchbytes":
@@ -265,11 +306,17 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "maxretries":
         case "maxRetries": return target.getConfiguration().getMaxRetries();
         case "model": return target.getConfiguration().getModel();
+        case "operation": return target.getConfiguration().getOperation();
         case "organization": return target.getConfiguration().getOrganization();
         case "outputformat":
         case "outputFormat": return target.getConfiguration().getOutputFormat();
+        case "pagesize":
+        case "pageSize": return target.getConfiguration().getPageSize();
         case "pollinterval":
         case "pollInterval": return target.getConfiguration().getPollInterval();
+        case "pricetable":
+        case "priceTable": return target.getConfiguration().getPriceTable();
+        case "prices": return target.getConfiguration().getPrices();
         case "project": return target.getConfiguration().getProject();
         case "proxyhost":
         case "proxyHost": return target.getConfiguration().getProxyHost();
@@ -277,6 +324,10 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "proxyPort": return target.getConfiguration().getProxyPort();
         case "responsetimeout":
         case "responseTimeout": return target.getConfiguration().getResponseTimeout();
+        case "resultsas":
+        case "resultsAs": return target.getConfiguration().getResultsAs();
+        case "resultsfile":
+        case "resultsFile": return target.getConfiguration().getResultsFile();
         case "sslcontextparameters":
         case "sslContextParameters": return target.getConfiguration().getSslContextParameters();
         case "storedirectory":
@@ -291,8 +342,11 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "systemMessage": return target.getConfiguration().getSystemMessage();
         case "tokenencoding":
         case "tokenEncoding": return target.getConfiguration().getTokenEncoding();
+        case "track": return target.getConfiguration().isTrack();
         case "trustallcertificates":
         case "trustAllCertificates": return target.getConfiguration().isTrustAllCertificates();
+        case "waittimeout":
+        case "waitTimeout": return target.getConfiguration().getWaitTimeout();
         default: return null;
         }
     }

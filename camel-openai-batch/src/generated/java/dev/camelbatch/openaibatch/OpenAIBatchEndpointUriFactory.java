@@ -24,7 +24,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(46);
+        Set<String> props = new HashSet<>(57);
         props.add("apiKey");
         props.add("azure");
         props.add("azureApiVersion");
@@ -45,6 +45,9 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("flushOnDocumentEnd");
         props.add("flushOnSplitComplete");
         props.add("lazyStartProducer");
+        props.add("limit");
+        props.add("listAll");
+        props.add("listStatus");
         props.add("maxAttempts");
         props.add("maxBatchBytes");
         props.add("maxBatchTokens");
@@ -56,13 +59,19 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("maxRetries");
         props.add("model");
         props.add("name");
+        props.add("operation");
         props.add("organization");
         props.add("outputFormat");
+        props.add("pageSize");
         props.add("pollInterval");
+        props.add("priceTable");
+        props.add("prices");
         props.add("project");
         props.add("proxyHost");
         props.add("proxyPort");
         props.add("responseTimeout");
+        props.add("resultsAs");
+        props.add("resultsFile");
         props.add("sslContextParameters");
         props.add("storeDirectory");
         props.add("stuckBatchTimeout");
@@ -70,7 +79,9 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("syncPolicy");
         props.add("systemMessage");
         props.add("tokenEncoding");
+        props.add("track");
         props.add("trustAllCertificates");
+        props.add("waitTimeout");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         Set<String> secretProps = new HashSet<>(1);
         secretProps.add("apiKey");

@@ -65,6 +65,16 @@ final class MonitoredBatchStore implements BatchStore {
             }
 
             @Override
+            public List<SegmentInfo> commitPrepared(java.util.function.Consumer<SegmentInfo> prepare)
+                    throws IOException {
+                // the submit operation's segments (already being submitted when they become visible)
+                List<SegmentInfo> made = doc.commitPrepared(prepare);
+                monitor.spooled(added, true);
+                monitor.sealed(made.size());
+                return made;
+            }
+
+            @Override
             public void close() {
                 doc.close();
             }

@@ -110,6 +110,63 @@ public class OpenAIBatchConfiguration implements Cloneable {
               description = "Seal the open batches after a JSONL document has been spooled.")
     private boolean flushOnDocumentEnd;
 
+    // ---------------------------------------------------------------- producer: operations
+    @UriParam(label = "producer", defaultValue = "spool",
+              enums = "spool,submit,retrieve,wait,cancel,list,results,deleteFiles,flush",
+              description = "What the producer does: spool (the automatic pipeline), or an explicit operation: submit"
+                            + " (a JSONL document or a list of requests, now, as one or more batches), retrieve,"
+                            + " wait, cancel, list, results, deleteFiles (of a batch; id in the header"
+                            + " CamelOpenAIBatchBatchId), flush (seal the open segments now). The header"
+                            + " CamelOpenAIBatchOperation overrides it per exchange.")
+    private OpenAIBatchOperation operation = OpenAIBatchOperation.spool;
+    @UriParam(label = "producer", defaultValue = "true",
+              description = "submit: hand the batches to the engine of this endpoint name, so that its consumer"
+                            + " emits their lines and deletes their files like any other (header"
+                            + " CamelOpenAIBatchTrack overrides it). With false the batches are only created.")
+    private boolean track = true;
+    @UriParam(label = "producer", defaultValue = "3600000",
+              description = "wait: the longest wait in milliseconds for a terminal status (header"
+                            + " CamelOpenAIBatchWaitTimeout overrides it). Polls start at pollInterval and back off"
+                            + " towards maxPollInterval while nothing changes. For scripts and tests: a route thread"
+                            + " waits all that time.")
+    private long waitTimeout = 3_600_000;
+    @UriParam(label = "producer", defaultValue = "output", enums = "output,error",
+              description = "results: which file of the batch, its output file or its error file (header"
+                            + " CamelOpenAIBatchResultsFile overrides it).")
+    private String resultsFile = "output";
+    @UriParam(label = "producer", defaultValue = "stream", enums = "stream,lines",
+              description = "results: the body is an InputStream of the JSONL file, read as it is consumed (use it"
+                            + " with split(body().tokenize(\"\\n\")).streaming()), or lines: a List of the lines"
+                            + " parsed as Maps, which loads the whole file into memory.")
+    private String resultsAs = "stream";
+    @UriParam(label = "producer",
+              description = "list: keep only batches with one of these statuses (comma-separated, e.g."
+                            + " in_progress,finalizing); header CamelOpenAIBatchListStatus overrides it.")
+    private String listStatus;
+    @UriParam(label = "producer", defaultValue = "false",
+              description = "list: every batch visible to the key, not only those created under this endpoint name"
+                            + " (metadata camel_openai_batch_name).")
+    private boolean listAll;
+    @UriParam(label = "producer", defaultValue = "0",
+              description = "list: return at most this many batches, newest first; 0 = every page (header"
+                            + " CamelOpenAIBatchLimit overrides it).")
+    private int limit;
+    @UriParam(label = "producer,advanced", defaultValue = "100",
+              description = "list: batches asked per API call (1..100); further pages are read as needed.")
+    private int pageSize = 100;
+
+    // ---------------------------------------------------------------- cost
+    @UriParam(label = "common",
+              description = "Model prices for cost estimates: a properties file (model = input, cached input, output"
+                            + " in US dollars per million tokens, batch prices) as a path, file: or classpath:"
+                            + " resource. Its entries extend or replace the shipped defaults (or those of the"
+                            + " prices bean).")
+    private String priceTable;
+    @UriParam(label = "common,advanced",
+              description = "A PriceTable bean used instead of the shipped default prices (priceTable entries still"
+                            + " apply on top).")
+    private dev.camelbatch.openaibatch.engine.PriceTable prices;
+
     // ---------------------------------------------------------------- consumer: engine
     @UriParam(label = "consumer", defaultValue = "10000",
               description = "First interval between status polls in milliseconds; polls back off towards"
@@ -484,6 +541,94 @@ public class OpenAIBatchConfiguration implements Cloneable {
 
     public void setCancelOnStop(boolean cancelOnStop) {
         this.cancelOnStop = cancelOnStop;
+    }
+
+    public OpenAIBatchOperation getOperation() {
+        return operation;
+    }
+
+    public void setOperation(OpenAIBatchOperation operation) {
+        this.operation = operation;
+    }
+
+    public boolean isTrack() {
+        return track;
+    }
+
+    public void setTrack(boolean track) {
+        this.track = track;
+    }
+
+    public long getWaitTimeout() {
+        return waitTimeout;
+    }
+
+    public void setWaitTimeout(long waitTimeout) {
+        this.waitTimeout = waitTimeout;
+    }
+
+    public String getResultsFile() {
+        return resultsFile;
+    }
+
+    public void setResultsFile(String resultsFile) {
+        this.resultsFile = resultsFile;
+    }
+
+    public String getResultsAs() {
+        return resultsAs;
+    }
+
+    public void setResultsAs(String resultsAs) {
+        this.resultsAs = resultsAs;
+    }
+
+    public String getListStatus() {
+        return listStatus;
+    }
+
+    public void setListStatus(String listStatus) {
+        this.listStatus = listStatus;
+    }
+
+    public boolean isListAll() {
+        return listAll;
+    }
+
+    public void setListAll(boolean listAll) {
+        this.listAll = listAll;
+    }
+
+    public int getLimit() {
+        return limit;
+    }
+
+    public void setLimit(int limit) {
+        this.limit = limit;
+    }
+
+    public int getPageSize() {
+        return pageSize;
+    }
+
+    public void setPageSize(int pageSize) {
+        this.pageSize = pageSize;
+    }
+
+    public String getPriceTable() {
+        return priceTable;
+    }
+
+    public void setPriceTable(String priceTable) {
+        this.priceTable = priceTable;
+    }
+
+    public dev.camelbatch.openaibatch.engine.PriceTable getPrices() {
+        return prices;
+    }
+
+    public void setPrices(dev.camelbatch.openaibatch.engine.PriceTable prices) {
+        this.prices = prices;
     }
 
     public long getMaxEnqueuedTokens() {

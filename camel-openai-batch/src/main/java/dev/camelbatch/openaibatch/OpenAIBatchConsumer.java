@@ -301,6 +301,8 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
                     msg.setHeader(OpenAIBatchConstants.COMPLETION_TOKENS, s.getOutputTokens());
                 }
             }
+            // progress, usage totals and estimated cost of the batch (issue 6)
+            OpenAIBatchRuntime.eventHeaders(runtime, event, msg);
             msg.setBody(event.batch() != null ? event.batch() : event.message());
             getProcessor().process(exchange);
             if (exchange.getException() != null) {

@@ -28,6 +28,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
     private OpenAIBatchRuntime runtime;
     private RequestConverter converter;
     private SegmentLimits limits;
+    private OpenAIBatchOperations operations;
 
     public OpenAIBatchProducer(OpenAIBatchEndpoint endpoint) {
         super(endpoint);
@@ -44,6 +45,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
                 ? new TokenEstimator(conf.getTokenEncoding()) : null;
         runtime = endpoint.acquireRuntime();
         converter = new RequestConverter(conf, runtime.mapper(), estimator);
+        operations = new OpenAIBatchOperations(endpoint, runtime, this::isRunAllowed);
     }
 
     @Override
@@ -58,6 +60,11 @@ public class OpenAIBatchProducer extends DefaultProducer {
     @Override
     public void process(Exchange exchange) throws Exception {
         OpenAIBatchConfiguration conf = endpoint.getConfiguration();
+        OpenAIBatchOperation operation = OpenAIBatchOperations.operation(exchange, conf);
+        if (operation != OpenAIBatchOperation.spool) {
+            operations.process(operation, exchange);
+            return;
+        }
         if (exchange.getMessage().getBody() == null && flushHeader(exchange)) {
             // a flush on its own (e.g. from a timer route): seals the open segments, spools nothing
             exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, 0);

@@ -12,12 +12,16 @@ import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import dev.camelbatch.openaibatch.api.RetryPolicy;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.engine.BatchEvent;
+import dev.camelbatch.openaibatch.engine.BatchMonitor;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.EngineConfig;
 import dev.camelbatch.openaibatch.engine.EngineListener;
 import dev.camelbatch.openaibatch.engine.FileBatchStore;
 import dev.camelbatch.openaibatch.engine.LineSink;
+import dev.camelbatch.openaibatch.engine.UsageAccumulator;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Message;
 import org.apache.camel.util.ObjectHelper;
 
 /**
@@ -40,6 +44,9 @@ final class OpenAIBatchRuntime {
     /** Volatile so that monitoring reads it without waiting for a start or stop in progress. */
     private volatile BatchEngine engine;
     private OpenAIBatchClient client;
+    /** Usage, cost and progress of the running engine's batches (issue 6). */
+    private BatchMonitor usageMonitor;
+    private OpenAIBatchUsage usageMBean;
 
     private OpenAIBatchRuntime(String key, String name, BatchStore store, ObjectMapper mapper, Path workDir) {
         this.key = key;
@@ -174,6 +181,11 @@ final class OpenAIBatchRuntime {
         ec.maxEnqueuedTokens = conf.getMaxEnqueuedTokens();
         ec.submitRetryDelay = Math.min(5_000, Math.max(100, conf.getPollInterval()));
         ec.progressLogInterval = Math.max(conf.getPollInterval(), Math.min(60_000, conf.getMaxPollInterval()));
+        // usage, cost and progress are watched from outside the engine, through its sink and listener
+        BatchMonitor usage = new BatchMonitor(name, OpenAIBatchPrices.resolve(conf, context),
+                UsageAccumulator.forName(name), ec.progressLogInterval);
+        usageMonitor = usage;
+        usageMBean = OpenAIBatchUsage.register(context, name, usage);
         LineSink counted = line -> {
             boolean delivered = sink.deliver(line);
             if (delivered) {
@@ -187,12 +199,18 @@ final class OpenAIBatchRuntime {
                 listener.onEvent(event);
             }
         };
-        engine = new BatchEngine(store, client(conf, context), ec, counted, observed, mapper, workDir);
+        engine = new BatchEngine(store, client(conf, context), ec, usage.wrap(counted), usage.wrap(observed), mapper,
+                workDir);
         engine.start();
         return engine;
     }
 
     synchronized void stopEngine() {
+        if (usageMBean != null) {
+            usageMBean.unregister();
+            usageMBean = null;
+        }
+        usageMonitor = null;
         if (engine != null) {
             engine.stop();
             monitor.engineStopped(engine);
@@ -201,6 +219,24 @@ final class OpenAIBatchRuntime {
         if (client != null) {
             client.close();
             client = null;
+        }
+    }
+
+    /** The usage, cost and progress monitor of the running engine, or {@code null}. */
+    synchronized BatchMonitor usageMonitor() {
+        return usageMonitor;
+    }
+
+    /** The usage MBean of the running engine (registered when JMX is on), or {@code null}. */
+    synchronized OpenAIBatchUsage usageMBean() {
+        return usageMBean;
+    }
+
+    /** Adds the progress, usage and cost known at a batch event to its exchange (called by the consumer). */
+    static void eventHeaders(OpenAIBatchRuntime runtime, BatchEvent event, Message msg) {
+        BatchMonitor m = runtime != null ? runtime.usageMonitor() : null;
+        if (m != null) {
+            OpenAIBatchHeaders.event(m.info(event), msg);
         }
     }
 

@@ -34,6 +34,12 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private String organization;
     /**
+     * Model prices for cost estimates: a properties file (model = input, cached input, output in US dollars per
+     * million tokens, batch prices) as a path, file: or classpath: resource. Its entries extend or replace the shipped
+     * defaults (or those of the prices bean).
+     */
+    private String priceTable;
+    /**
      * The OpenAI project id (OpenAI-Project header).
      */
     private String project;
@@ -48,6 +54,12 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      * returns in every case.
      */
     private dev.camelbatch.openaibatch.engine.SyncPolicy syncPolicy = dev.camelbatch.openaibatch.engine.SyncPolicy.INTERVAL;
+    /**
+     * A PriceTable bean used instead of the shipped default prices (priceTable entries still apply on top). The option
+     * is a dev.camelbatch.openaibatch.engine.PriceTable type (a bean reference #bean:name where Spring cannot
+     * convert).
+     */
+    private dev.camelbatch.openaibatch.engine.PriceTable prices;
     /**
      * Also emit one exchange per batch state change (header CamelOpenAIBatchEventType).
      */
@@ -146,6 +158,21 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private Boolean lazyStartProducer = false;
     /**
+     * list: return at most this many batches, newest first; 0 = every page (header CamelOpenAIBatchLimit overrides
+     * it).
+     */
+    private Integer limit = 0;
+    /**
+     * list: every batch visible to the key, not only those created under this endpoint name (metadata
+     * camel_openai_batch_name).
+     */
+    private Boolean listAll = false;
+    /**
+     * list: keep only batches with one of these statuses (comma-separated, e.g. in_progress,finalizing); header
+     * CamelOpenAIBatchListStatus overrides it.
+     */
+    private String listStatus;
+    /**
      * Seal a batch before its file exceeds this many bytes (default 190 MB; hard cap 200 MB).
      */
     private Long maxBatchBytes = 199229440L;
@@ -163,9 +190,42 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private String model;
     /**
+     * What the producer does: spool (the automatic pipeline), or an explicit operation: submit (a JSONL document or a
+     * list of requests, now, as one or more batches), retrieve, wait, cancel, list, results, deleteFiles (of a batch;
+     * id in the header CamelOpenAIBatchBatchId), flush (seal the open segments now). The header
+     * CamelOpenAIBatchOperation overrides it per exchange.
+     */
+    private dev.camelbatch.openaibatch.OpenAIBatchOperation operation = dev.camelbatch.openaibatch.OpenAIBatchOperation.spool;
+    /**
+     * results: the body is an InputStream of the JSONL file, read as it is consumed (use it with
+     * split(body().tokenize(\n)).streaming()), or lines: a List of the lines parsed as Maps, which loads the whole
+     * file into memory.
+     */
+    private String resultsAs = "stream";
+    /**
+     * results: which file of the batch, its output file or its error file (header CamelOpenAIBatchResultsFile
+     * overrides it).
+     */
+    private String resultsFile = "output";
+    /**
      * A system message put before the user message of prompt requests (chat), or the instructions (responses).
      */
     private String systemMessage;
+    /**
+     * submit: hand the batches to the engine of this endpoint name, so that its consumer emits their lines and deletes
+     * their files like any other (header CamelOpenAIBatchTrack overrides it). With false the batches are only created.
+     */
+    private Boolean track = true;
+    /**
+     * wait: the longest wait in milliseconds for a terminal status (header CamelOpenAIBatchWaitTimeout overrides it).
+     * Polls start at pollInterval and back off towards maxPollInterval while nothing changes. For scripts and tests: a
+     * route thread waits all that time.
+     */
+    private Long waitTimeout = 3600000L;
+    /**
+     * list: batches asked per API call (1..100); further pages are read as needed.
+     */
+    private Integer pageSize = 100;
     /**
      * The tokenizer encoding for token estimates.
      */
@@ -306,6 +366,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
         this.organization = organization;
     }
 
+    public String getPriceTable() {
+        return priceTable;
+    }
+
+    public void setPriceTable(String priceTable) {
+        this.priceTable = priceTable;
+    }
+
     public String getProject() {
         return project;
     }
@@ -328,6 +396,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
 
     public void setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy syncPolicy) {
         this.syncPolicy = syncPolicy;
+    }
+
+    public dev.camelbatch.openaibatch.engine.PriceTable getPrices() {
+        return prices;
+    }
+
+    public void setPrices(dev.camelbatch.openaibatch.engine.PriceTable prices) {
+        this.prices = prices;
     }
 
     public Boolean getBatchEvents() {
@@ -482,6 +558,30 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
         this.lazyStartProducer = lazyStartProducer;
     }
 
+    public Integer getLimit() {
+        return limit;
+    }
+
+    public void setLimit(Integer limit) {
+        this.limit = limit;
+    }
+
+    public Boolean getListAll() {
+        return listAll;
+    }
+
+    public void setListAll(Boolean listAll) {
+        this.listAll = listAll;
+    }
+
+    public String getListStatus() {
+        return listStatus;
+    }
+
+    public void setListStatus(String listStatus) {
+        this.listStatus = listStatus;
+    }
+
     public Long getMaxBatchBytes() {
         return maxBatchBytes;
     }
@@ -514,12 +614,60 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
         this.model = model;
     }
 
+    public dev.camelbatch.openaibatch.OpenAIBatchOperation getOperation() {
+        return operation;
+    }
+
+    public void setOperation(dev.camelbatch.openaibatch.OpenAIBatchOperation operation) {
+        this.operation = operation;
+    }
+
+    public String getResultsAs() {
+        return resultsAs;
+    }
+
+    public void setResultsAs(String resultsAs) {
+        this.resultsAs = resultsAs;
+    }
+
+    public String getResultsFile() {
+        return resultsFile;
+    }
+
+    public void setResultsFile(String resultsFile) {
+        this.resultsFile = resultsFile;
+    }
+
     public String getSystemMessage() {
         return systemMessage;
     }
 
     public void setSystemMessage(String systemMessage) {
         this.systemMessage = systemMessage;
+    }
+
+    public Boolean getTrack() {
+        return track;
+    }
+
+    public void setTrack(Boolean track) {
+        this.track = track;
+    }
+
+    public Long getWaitTimeout() {
+        return waitTimeout;
+    }
+
+    public void setWaitTimeout(Long waitTimeout) {
+        this.waitTimeout = waitTimeout;
+    }
+
+    public Integer getPageSize() {
+        return pageSize;
+    }
+
+    public void setPageSize(Integer pageSize) {
+        this.pageSize = pageSize;
     }
 
     public String getTokenEncoding() {

@@ -48,6 +48,18 @@ public interface BatchStore extends AutoCloseable {
         /** Makes every line visible at once; with {@code seal} all its segments are sealed. Returns those sealed. */
         List<String> commit(boolean seal) throws IOException;
 
+        /**
+         * Makes every line visible at once in segments that are sealed and then passed to {@code prepare}, which may
+         * set their state (e.g. {@link SegmentStatus#UPLOADING} with a {@code notBefore} for a submission already
+         * under way): no reader of the store ever sees them in another state. Returns copies of the segments as
+         * made visible. A store that cannot do this atomically throws {@link UnsupportedOperationException} (nothing
+         * is committed then).
+         */
+        default List<SegmentInfo> commitPrepared(java.util.function.Consumer<SegmentInfo> prepare)
+                throws IOException {
+            throw new UnsupportedOperationException(getClass().getName() + " cannot commit prepared segments");
+        }
+
         /** Drops everything added unless committed. */
         @Override
         void close();

@@ -486,6 +486,36 @@ public class FileBatchStore implements BatchStore {
         }
 
         @Override
+        public List<SegmentInfo> commitPrepared(Consumer<SegmentInfo> prepare) throws IOException {
+            List<SegmentInfo> out = new ArrayList<>();
+            for (StagingSegment st : all) {
+                st.flushAndClose();
+            }
+            synchronized (lock) {
+                ensureOpen();
+                for (StagingSegment st : all) {
+                    SegmentInfo s = st.info;
+                    s.setStatus(SegmentStatus.SEALED);
+                    s.setSealedAt(System.currentTimeMillis());
+                    s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
+                    prepare.accept(s);
+                    if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
+                        throw new IllegalStateException("a prepared segment must be sealed or later, was "
+                                                        + s.getStatus());
+                    }
+                }
+                for (StagingSegment st : all) {
+                    SegmentInfo s = st.info;
+                    writeState(s);
+                    segments.put(s.getId(), s);
+                    out.add(s.copy());
+                }
+                committed = true;
+            }
+            return out;
+        }
+
+        @Override
         public void close() {
             if (committed) {
                 return;

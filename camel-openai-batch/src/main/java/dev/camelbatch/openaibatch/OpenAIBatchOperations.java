@@ -1,0 +1,903 @@
+package dev.camelbatch.openaibatch;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.api.BatchCreationOutcomeUnknownException;
+import dev.camelbatch.openaibatch.api.BatchStatus;
+import dev.camelbatch.openaibatch.api.CreateBatchRequest;
+import dev.camelbatch.openaibatch.api.OpenAIApiException;
+import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
+import dev.camelbatch.openaibatch.api.OpenAIFile;
+import dev.camelbatch.openaibatch.api.OpenAINotFoundException;
+import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.engine.BatchProgress;
+import dev.camelbatch.openaibatch.engine.BatchStore;
+import dev.camelbatch.openaibatch.engine.CustomIdSet;
+import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
+import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.LineReader;
+import dev.camelbatch.openaibatch.engine.PriceTable;
+import dev.camelbatch.openaibatch.engine.ProgressTracker;
+import dev.camelbatch.openaibatch.engine.RequestLines;
+import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.SegmentLimits;
+import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.SpoolRecord;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static dev.camelbatch.openaibatch.OpenAIBatchOperationException.Reason;
+
+/**
+ * The explicit operations of the producer (every {@link OpenAIBatchOperation} but {@code spool}): drive batches step
+ * by step from a route, the way scripts do.
+ */
+final class OpenAIBatchOperations {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchOperations.class);
+
+    /**
+     * How long a tracked submission keeps the engine off its segments (notBefore) while it uploads and creates them
+     * itself; only a crash in the middle lets it run out, and the engine then reconciles and resumes them.
+     */
+    static final long SUBMIT_LEASE_MILLIS = 3_600_000;
+    private static final String META_SUBMISSION = "camel_openai_batch_submission";
+
+    private final OpenAIBatchEndpoint endpoint;
+    private final OpenAIBatchConfiguration conf;
+    private final OpenAIBatchRuntime runtime;
+    private final ObjectMapper mapper;
+    private final PriceTable prices;
+    private final String wireEndpoint;
+    private final BooleanSupplier running;
+
+    OpenAIBatchOperations(OpenAIBatchEndpoint endpoint, OpenAIBatchRuntime runtime, BooleanSupplier running) {
+        this.endpoint = endpoint;
+        this.conf = endpoint.getConfiguration();
+        this.runtime = runtime;
+        this.mapper = runtime.mapper();
+        this.prices = OpenAIBatchPrices.resolve(conf, endpoint.getCamelContext());
+        this.wireEndpoint = conf.isAzure()
+                ? OpenAIBatchClient.azureEndpointValue(conf.getEndpoint(), conf.getAzureApiVersion())
+                : conf.getEndpoint();
+        this.running = running;
+        OpenAIBatchResultsStream.exemptFromStreamCaching(endpoint.getCamelContext());
+    }
+
+    /** The operation of an exchange: the header, else the endpoint option. */
+    static OpenAIBatchOperation operation(Exchange exchange, OpenAIBatchConfiguration conf) {
+        Object h = exchange.getMessage().getHeader(OpenAIBatchConstants.OPERATION);
+        if (h == null) {
+            return conf.getOperation() != null ? conf.getOperation() : OpenAIBatchOperation.spool;
+        }
+        if (h instanceof OpenAIBatchOperation op) {
+            return op;
+        }
+        String v = h.toString().trim();
+        for (OpenAIBatchOperation op : OpenAIBatchOperation.values()) {
+            if (op.name().equalsIgnoreCase(v)) {
+                return op;
+            }
+        }
+        throw new IllegalArgumentException("Unknown operation '" + v + "' in the header "
+                                           + OpenAIBatchConstants.OPERATION + "; one of "
+                                           + Arrays.toString(OpenAIBatchOperation.values()));
+    }
+
+    void process(OpenAIBatchOperation op, Exchange exchange) throws Exception {
+        switch (op) {
+            case submit -> submit(exchange);
+            case retrieve -> retrieve(exchange);
+            case wait -> await(exchange);
+            case cancel -> cancel(exchange);
+            case list -> list(exchange);
+            case results -> results(exchange);
+            case deleteFiles -> deleteFiles(exchange);
+            case flush -> flush(exchange);
+            default -> throw new IllegalStateException("not an explicit operation: " + op);
+        }
+    }
+
+    private OpenAIBatchClient client() throws Exception {
+        return runtime.client(conf, endpoint.getCamelContext());
+    }
+
+    // ---------------------------------------------------------------- retrieve, wait, cancel
+
+    private void retrieve(Exchange exchange) throws Exception {
+        String id = batchId(exchange, OpenAIBatchOperation.retrieve);
+        Batch b = fetch(id, OpenAIBatchOperation.retrieve);
+        Message msg = exchange.getMessage();
+        msg.setBody(b);
+        OpenAIBatchHeaders.batch(b, msg, prices, new ProgressTracker(0).update(b, System.currentTimeMillis()));
+    }
+
+    private void await(Exchange exchange) throws Exception {
+        OpenAIBatchOperation op = OpenAIBatchOperation.wait;
+        String id = batchId(exchange, op);
+        long timeout = longHeader(exchange, OpenAIBatchConstants.WAIT_TIMEOUT, conf.getWaitTimeout(), op);
+        if (timeout < 0) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "the wait timeout must be >= 0"
+                                                                               + " milliseconds, was " + timeout);
+        }
+        long first = Math.max(1, conf.getPollInterval());
+        long max = Math.max(first, conf.getMaxPollInterval());
+        ProgressTracker tracker = new ProgressTracker(Math.max(first, Math.min(60_000, max)));
+        long deadline = System.currentTimeMillis() + timeout;
+        long interval = first;
+        Batch b = fetch(id, op);
+        BatchProgress p = tracker.update(b, System.currentTimeMillis());
+        String seen = signature(b);
+        while (!b.isTerminal()) {
+            long remaining = deadline - System.currentTimeMillis();
+            if (remaining <= 0) {
+                break;
+            }
+            if (tracker.dueForLog(id, System.currentTimeMillis())) {
+                LOG.info("Waiting for batch {}: {}", id, p.describe());
+            }
+            Thread.sleep(Math.min(interval, remaining));
+            if (!running.getAsBoolean()) {
+                throw new OpenAIBatchOperationException(op, Reason.CONFLICT, "the producer is stopping; batch " + id
+                                                                              + " was " + b.getStatus());
+            }
+            b = fetch(id, op);
+            p = tracker.update(b, System.currentTimeMillis());
+            String now = signature(b);
+            if (now.equals(seen)) {
+                interval = Math.min(max, (long) (interval * 1.5));
+            } else {
+                interval = first;
+                seen = now;
+            }
+        }
+        boolean timedOut = !b.isTerminal();
+        if (timedOut) {
+            LOG.info("Stopped waiting for batch {} after {} ms: {}", id, timeout, p.describe());
+        } else {
+            LOG.debug("Batch {} is {}", id, b.getStatus());
+        }
+        Message msg = exchange.getMessage();
+        msg.setBody(b);
+        OpenAIBatchHeaders.batch(b, msg, prices, p);
+        msg.setHeader(OpenAIBatchConstants.TIMED_OUT, timedOut);
+    }
+
+    private static String signature(Batch b) {
+        return b.getStatus() + "/" + (b.getRequestCounts() != null
+                ? b.getRequestCounts().getCompleted() + "/" + b.getRequestCounts().getFailed() : "");
+    }
+
+    private void cancel(Exchange exchange) throws Exception {
+        OpenAIBatchOperation op = OpenAIBatchOperation.cancel;
+        String id = batchId(exchange, op);
+        Batch b;
+        try {
+            b = client().cancelBatch(id);
+        } catch (OpenAINotFoundException e) {
+            throw notFound(op, id, e);
+        } catch (OpenAIApiException e) {
+            if (e.getHttpStatus() == 409 || e.getHttpStatus() == 400) {
+                String status = "in a status that cannot be cancelled";
+                try {
+                    status = client().retrieveBatch(id).getStatus();
+                } catch (RuntimeException ignored) {
+                    // the API's message says it
+                }
+                throw new OpenAIBatchOperationException(op, Reason.CONFLICT, "batch " + id + " cannot be cancelled:"
+                                                                              + " it is " + status + " ("
+                                                                              + e.getMessage() + ")",
+                        e);
+            }
+            throw e;
+        }
+        Message msg = exchange.getMessage();
+        msg.setBody(b);
+        OpenAIBatchHeaders.batch(b, msg, prices, null);
+    }
+
+    // ---------------------------------------------------------------- list
+
+    private void list(Exchange exchange) throws Exception {
+        OpenAIBatchOperation op = OpenAIBatchOperation.list;
+        String statusText = exchange.getMessage().getHeader(OpenAIBatchConstants.LIST_STATUS, String.class);
+        if (statusText == null) {
+            statusText = conf.getListStatus();
+        }
+        Set<String> statuses = null;
+        if (statusText != null && !statusText.isBlank()) {
+            statuses = new LinkedHashSet<>();
+            for (String s : statusText.split(",")) {
+                if (s.isBlank()) {
+                    continue;
+                }
+                BatchStatus bs = BatchStatus.fromValue(s);
+                if (bs == null) {
+                    throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "unknown batch status '"
+                                                                                      + s.trim() + "'; one of "
+                                                                                      + Arrays.toString(
+                                                                                              BatchStatus.values()));
+                }
+                statuses.add(bs.value());
+            }
+        }
+        long limit = longHeader(exchange, OpenAIBatchConstants.LIMIT, conf.getLimit(), op);
+        if (limit < 0) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "limit must be >= 0 (0 = no limit), was "
+                                                                              + limit);
+        }
+        int pageSize = conf.getPageSize();
+        if (pageSize < 1 || pageSize > 100) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "pageSize must be between 1 and 100,"
+                                                                              + " was " + pageSize);
+        }
+        String name = metadataName();
+        List<Batch> out = new ArrayList<>();
+        Iterator<Batch> it = client().iterateBatches(pageSize);
+        while (it.hasNext() && (limit == 0 || out.size() < limit)) {
+            Batch b = it.next();
+            if (!conf.isListAll() && (b.getMetadata() == null
+                                      || !name.equals(b.getMetadata().get(BatchEngine.META_NAME)))) {
+                continue;
+            }
+            if (statuses != null && !statuses.contains(b.getStatus())) {
+                continue;
+            }
+            out.add(b);
+        }
+        Message msg = exchange.getMessage();
+        msg.setBody(out);
+        msg.setHeader(OpenAIBatchConstants.BATCH_COUNT, out.size());
+        msg.setHeader(OpenAIBatchConstants.BATCH_IDS, out.stream().map(Batch::getId).collect(Collectors.toList()));
+    }
+
+    /** The endpoint name as recorded in batch metadata (values are limited to 512 characters). */
+    private String metadataName() {
+        String name = endpoint.getName();
+        return name.length() > 512 ? name.substring(0, 512) : name;
+    }
+
+    // ---------------------------------------------------------------- results, deleteFiles
+
+    private void results(Exchange exchange) throws Exception {
+        OpenAIBatchOperation op = OpenAIBatchOperation.results;
+        String id = batchId(exchange, op);
+        String which = exchange.getMessage().getHeader(OpenAIBatchConstants.RESULTS_FILE, String.class);
+        if (which == null) {
+            which = conf.getResultsFile();
+        }
+        which = which == null ? "output" : which.trim().toLowerCase(Locale.ROOT);
+        if (!which.equals("output") && !which.equals("error")) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "resultsFile must be output or error,"
+                                                                              + " was '" + which + "'");
+        }
+        String as = conf.getResultsAs() == null ? "stream" : conf.getResultsAs().trim().toLowerCase(Locale.ROOT);
+        if (!as.equals("stream") && !as.equals("lines")) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "resultsAs must be stream or lines,"
+                                                                              + " was '" + as + "'");
+        }
+        Batch b = fetch(id, op);
+        requireFinished(b, op, "its results are there once it is completed, expired, cancelled or failed; wait"
+                               + " for it first (operation wait)");
+        Message msg = exchange.getMessage();
+        OpenAIBatchHeaders.batch(b, msg, prices, null);
+        String fileId = which.equals("output") ? b.getOutputFileId() : b.getErrorFileId();
+        if (fileId == null) {
+            LOG.debug("Batch {} ({}) has no {} file", id, b.getStatus(), which);
+            msg.removeHeader(OpenAIBatchConstants.RESULTS_FILE_ID);
+            msg.setBody(as.equals("lines") ? new ArrayList<>() : new ByteArrayInputStream(new byte[0]));
+            return;
+        }
+        msg.setHeader(OpenAIBatchConstants.RESULTS_FILE_ID, fileId);
+        InputStream in;
+        try {
+            in = new OpenAIBatchResultsStream(client().downloadFileContent(fileId), id, fileId);
+        } catch (OpenAINotFoundException e) {
+            throw new OpenAIBatchOperationException(op, Reason.NOT_FOUND, "the " + which + " file " + fileId
+                                                                          + " of batch " + id
+                                                                          + " is gone (deleted, or expired)",
+                    e);
+        }
+        if (as.equals("lines")) {
+            List<Object> lines = new ArrayList<>();
+            try (InputStream s = in) {
+                LineReader r = new LineReader(s, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
+                byte[] line;
+                while ((line = r.next()) != null) {
+                    lines.add(mapper.readValue(line, Map.class));
+                }
+            }
+            msg.setBody(lines);
+        } else {
+            // read as the route consumes it; closed with the exchange at the latest (the HTTP connection goes back)
+            exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                @Override
+                public void onDone(Exchange e) {
+                    try {
+                        in.close();
+                    } catch (IOException ignored) {
+                        // best effort
+                    }
+                }
+            });
+            msg.setBody(in);
+        }
+    }
+
+    private void deleteFiles(Exchange exchange) throws Exception {
+        OpenAIBatchOperation op = OpenAIBatchOperation.deleteFiles;
+        String id = batchId(exchange, op);
+        Batch b = fetch(id, op);
+        for (SegmentInfo s : runtime.store().segments()) {
+            if (id.equals(s.getBatchId())) {
+                throw new OpenAIBatchOperationException(op, Reason.CONFLICT, "batch " + id + " is tracked by"
+                                                                              + " openai-batch:" + endpoint.getName()
+                                                                              + " (segment " + s.getId() + ", "
+                                                                              + s.getStatus() + "): its consumer"
+                                                                              + " deletes the files once every line"
+                                                                              + " is delivered");
+            }
+        }
+        requireFinished(b, op, "its files are in use until it ends; cancel it or wait for it first");
+        List<String> deleted = new ArrayList<>();
+        for (String fileId : Arrays.asList(b.getInputFileId(), b.getOutputFileId(), b.getErrorFileId())) {
+            if (fileId == null) {
+                continue;
+            }
+            try {
+                client().deleteFile(fileId);
+                deleted.add(fileId);
+            } catch (OpenAINotFoundException e) {
+                LOG.debug("File {} of batch {} was already gone", fileId, id);
+            }
+        }
+        Message msg = exchange.getMessage();
+        OpenAIBatchHeaders.batch(b, msg, prices, null);
+        msg.setBody(deleted);
+    }
+
+    // ---------------------------------------------------------------- flush
+
+    private void flush(Exchange exchange) throws Exception {
+        List<String> sealed = runtime.store().sealOpen(s -> true, "flush");
+        if (!sealed.isEmpty()) {
+            runtime.wakeUp();
+        }
+        exchange.getMessage().setBody(sealed);
+    }
+
+    // ---------------------------------------------------------------- submit
+
+    /** Where validated lines go: temporary files (untracked), or the store (tracked). */
+    private interface Chunker extends AutoCloseable {
+        void add(String model, String customId, byte[] line, long lineNumber) throws IOException;
+
+        @Override
+        void close();
+    }
+
+    /** A model's lines cut into files by the limits; one file, one batch. */
+    private static final class TempChunker implements Chunker {
+        record Chunk(String model, Path file, int count) {
+        }
+
+        private final SegmentLimits limits;
+        private final CustomIdSet ids = new CustomIdSet(1024);
+        private final Map<String, Open> open = new LinkedHashMap<>();
+        private final List<Chunk> chunks = new ArrayList<>();
+
+        private static final class Open {
+            final Path file;
+            final OutputStream out;
+            int count;
+            long bytes;
+
+            Open(Path file) throws IOException {
+                this.file = file;
+                this.out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
+            }
+        }
+
+        TempChunker(SegmentLimits limits) {
+            this.limits = limits;
+        }
+
+        @Override
+        public void add(String model, String customId, byte[] line, long lineNumber) throws IOException {
+            if (!ids.add(customId)) {
+                throw new InvalidRequestException("custom_id", lineNumber, "custom_id '" + customId
+                                                                           + "' repeats an earlier line");
+            }
+            Open o = open.get(model);
+            if (o != null && limits.wouldOverflow(o.count, o.bytes, 0, line.length, 0)) {
+                finish(model, o);
+                o = null;
+            }
+            if (o == null) {
+                o = new Open(Files.createTempFile("camel-openai-batch-submit", ".jsonl"));
+                open.put(model, o);
+            }
+            o.out.write(line);
+            o.out.write('\n');
+            o.count++;
+            o.bytes += line.length + 1;
+        }
+
+        private void finish(String model, Open o) throws IOException {
+            o.out.close();
+            chunks.add(new Chunk(model, o.file, o.count));
+            open.remove(model);
+        }
+
+        List<Chunk> chunks() throws IOException {
+            for (Map.Entry<String, Open> e : new ArrayList<>(open.entrySet())) {
+                finish(e.getKey(), e.getValue());
+            }
+            return chunks;
+        }
+
+        @Override
+        public void close() {
+            for (Open o : open.values()) {
+                try {
+                    o.out.close();
+                } catch (IOException ignored) {
+                    // deleted below
+                }
+                deleteQuietly(o.file);
+            }
+            for (Chunk c : chunks) {
+                deleteQuietly(c.file());
+            }
+        }
+    }
+
+    /** Lines spooled into staged segments of the store, committed as segments being submitted. */
+    private static final class StoreChunker implements Chunker {
+        final BatchStore.DocumentAppender doc;
+
+        StoreChunker(BatchStore.DocumentAppender doc) {
+            this.doc = doc;
+        }
+
+        @Override
+        public void add(String model, String customId, byte[] line, long lineNumber) throws IOException {
+            try {
+                doc.add(model, new SpoolRecord(customId, line, null, 0));
+            } catch (DuplicateCustomIdException e) {
+                throw new InvalidRequestException("custom_id", lineNumber, e.getMessage());
+            }
+        }
+
+        @Override
+        public void close() {
+            doc.close();
+        }
+    }
+
+    private void submit(Exchange exchange) throws Exception {
+        OpenAIBatchOperation op = OpenAIBatchOperation.submit;
+        Boolean trackHeader = exchange.getMessage().getHeader(OpenAIBatchConstants.TRACK, Boolean.class);
+        boolean track = trackHeader != null ? trackHeader : conf.isTrack();
+        String model = exchange.getMessage().getHeader(OpenAIBatchConstants.MODEL, String.class);
+        if (model == null) {
+            model = conf.getModel();
+        }
+        SegmentLimits limits = new SegmentLimits(conf.getMaxRequestsPerBatch(), conf.getMaxBatchBytes(), 0, 0);
+        Object body = exchange.getMessage().getBody();
+        if (body == null) {
+            throw new InvalidRequestException("body", "submit needs a body: a JSONL document (String, byte[],"
+                                                      + " InputStream, file) or a List of request lines or bodies");
+        }
+        List<Batch> created;
+        int count;
+        if (track) {
+            try (StoreChunker chunker = new StoreChunker(runtime.store().beginDocument(conf.getEndpoint(), limits))) {
+                count = feed(exchange, body, model, limits, chunker);
+                long leaseUntil = System.currentTimeMillis() + SUBMIT_LEASE_MILLIS;
+                List<SegmentInfo> segments;
+                try {
+                    segments = chunker.doc.commitPrepared(s -> {
+                        s.setSealReason("submit");
+                        s.setUploadFilename("camel-openai-batch_" + safeName(endpoint.getName()) + "_" + s.getId()
+                                            + "_a" + s.getAttempt() + "_0.jsonl");
+                        s.setUploadStartedAt(System.currentTimeMillis());
+                        s.setNotBefore(leaseUntil);
+                        s.setStatus(SegmentStatus.UPLOADING);
+                    });
+                } catch (UnsupportedOperationException e) {
+                    throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "the store of openai-batch:"
+                                                                                      + endpoint.getName()
+                                                                                      + " cannot take submitted"
+                                                                                      + " batches (" + e.getMessage()
+                                                                                      + "); use track=false",
+                            e);
+                }
+                created = submitTracked(segments, op);
+            }
+            runtime.wakeUp();
+        } else {
+            try (TempChunker chunker = new TempChunker(limits)) {
+                count = feed(exchange, body, model, limits, chunker);
+                created = submitUntracked(chunker.chunks(), op);
+            }
+        }
+        Message msg = exchange.getMessage();
+        msg.setBody(created.size() == 1 ? created.get(0) : created);
+        msg.setHeader(OpenAIBatchConstants.BATCH_ID, created.get(0).getId());
+        msg.setHeader(OpenAIBatchConstants.BATCH_STATUS, created.get(0).getStatus());
+        msg.setHeader(OpenAIBatchConstants.BATCH_IDS, created.stream().map(Batch::getId).collect(Collectors.toList()));
+        msg.setHeader(OpenAIBatchConstants.BATCH_COUNT, created.size());
+        msg.setHeader(OpenAIBatchConstants.REQUEST_COUNT, count);
+        LOG.info("openai-batch:{} submitted {} requests as {} batch(es) {}{}", endpoint.getName(), count,
+                created.size(), created.stream().map(Batch::getId).collect(Collectors.toList()),
+                track ? ", tracked by the engine" : "");
+    }
+
+    /** Validates every request of the body into the chunker; returns how many. */
+    private int feed(Exchange exchange, Object body, String model, SegmentLimits limits, Chunker chunker)
+            throws Exception {
+        int count = 0;
+        if (body instanceof Collection<?> items) {
+            long n = 0;
+            for (Object item : items) {
+                n++;
+                JsonNode tree;
+                try {
+                    if (item instanceof CharSequence cs) {
+                        tree = mapper.readTree(cs.toString());
+                    } else if (item instanceof byte[] bytes) {
+                        tree = mapper.readTree(bytes);
+                    } else if (item instanceof JsonNode j) {
+                        tree = j.deepCopy();
+                    } else if (item == null) {
+                        throw new InvalidRequestException("line", n, "is null");
+                    } else {
+                        tree = mapper.valueToTree(item);
+                    }
+                } catch (JsonProcessingException e) {
+                    throw new InvalidRequestException("line", n, "not valid JSON: " + e.getOriginalMessage());
+                } catch (IllegalArgumentException e) {
+                    if (e instanceof InvalidRequestException ire) {
+                        throw ire;
+                    }
+                    throw new InvalidRequestException("line", n, "cannot be turned into JSON: " + e.getMessage());
+                }
+                accept(tree, n, model, limits, chunker);
+                count++;
+            }
+        } else {
+            InputStream in;
+            if (body instanceof CharSequence cs) {
+                in = new ByteArrayInputStream(cs.toString().getBytes(StandardCharsets.UTF_8));
+            } else if (RequestConverter.isDocument(body)) {
+                in = RequestConverter.openDocument(exchange, body);
+            } else {
+                throw new InvalidRequestException("body", "submit needs a JSONL document (String, byte[], InputStream,"
+                                                          + " file) or a List of request lines or bodies; was "
+                                                          + body.getClass().getName());
+            }
+            try (InputStream s = in) {
+                LineReader reader = new LineReader(s, 1 << 16, limits.maxBytes());
+                while (true) {
+                    byte[] raw;
+                    try {
+                        raw = reader.next();
+                    } catch (LineReader.LineTooLongException e) {
+                        throw new InvalidRequestException("line", e.getLineNumber(), "longer than the batch byte"
+                                                                                     + " limit of "
+                                                                                     + limits.maxBytes() + " bytes");
+                    }
+                    if (raw == null) {
+                        break;
+                    }
+                    long n = reader.lineNumber();
+                    JsonNode tree;
+                    try {
+                        tree = mapper.readTree(raw);
+                    } catch (JsonProcessingException e) {
+                        throw new InvalidRequestException("line", n, "not valid JSON: " + e.getOriginalMessage());
+                    }
+                    accept(tree, n, model, limits, chunker);
+                    count++;
+                }
+            }
+        }
+        if (count == 0) {
+            throw new InvalidRequestException("body", "there is no request to submit");
+        }
+        return count;
+    }
+
+    /**
+     * One request: a request line is taken as it is (custom_id, method and url are the caller's; only a missing
+     * model is filled in from the endpoint), a bare body gets a custom_id and the endpoint. Both are validated.
+     */
+    private void accept(JsonNode tree, long n, String model, SegmentLimits limits, Chunker chunker)
+            throws IOException {
+        if (tree == null || !tree.isObject()) {
+            throw new InvalidRequestException("line", n, "a request must be a JSON object, was "
+                                                         + (tree == null ? "empty" : tree.getNodeType()));
+        }
+        ObjectNode line = (ObjectNode) tree;
+        if (line.has("body") && (line.has("custom_id") || line.has("url") || line.has("method"))) {
+            JsonNode b = line.get("body");
+            if (b != null && b.isObject() && model != null && !b.hasNonNull("model")) {
+                ((ObjectNode) b).put("model", model);
+            }
+            JsonNode url = line.get("url");
+            if (url != null && !wireEndpoint.equals(conf.getEndpoint()) && conf.getEndpoint().equals(url.asText())) {
+                line.put("url", wireEndpoint);
+            }
+        } else {
+            ObjectNode body = line;
+            if (model != null && !body.hasNonNull("model")) {
+                body.put("model", model);
+            }
+            line = mapper.createObjectNode();
+            line.put("custom_id", RequestConverter.newId());
+            line.put("method", "POST");
+            line.put("url", wireEndpoint);
+            line.set("body", body);
+        }
+        byte[] bytes;
+        try {
+            bytes = RequestLines.validateAndSerialize(mapper, line, wireEndpoint, limits.maxBytes());
+        } catch (InvalidRequestException e) {
+            throw e.atLine(n);
+        }
+        chunker.add(line.get("body").get("model").asText(), line.get("custom_id").asText(), bytes, n);
+    }
+
+    private List<Batch> submitUntracked(List<TempChunker.Chunk> chunks, OpenAIBatchOperation op) throws Exception {
+        List<Batch> created = new ArrayList<>();
+        String submission = UUID.randomUUID().toString();
+        for (int i = 0; i < chunks.size(); i++) {
+            TempChunker.Chunk c = chunks.get(i);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put(BatchEngine.META_NAME, metadataName());
+            metadata.put(META_SUBMISSION, submission + "-" + (i + 1));
+            String filename = "camel-openai-batch_" + safeName(endpoint.getName()) + "_submit_" + submission + "_"
+                              + (i + 1) + ".jsonl";
+            String fileId = null;
+            try {
+                fileId = upload(c.file(), filename);
+                created.add(create(fileId, metadata, META_SUBMISSION));
+            } catch (Exception e) {
+                if (fileId != null) {
+                    deleteRemoteQuietly(fileId);
+                }
+                throw submitFailed(op, created, chunks.size(), e);
+            }
+        }
+        return created;
+    }
+
+    private List<Batch> submitTracked(List<SegmentInfo> segments, OpenAIBatchOperation op) throws Exception {
+        List<Batch> created = new ArrayList<>();
+        BatchStore store = runtime.store();
+        for (int i = 0; i < segments.size(); i++) {
+            SegmentInfo s = segments.get(i);
+            try {
+                Path file = store.uploadFile(s.getId());
+                try {
+                    s.setInputFileId(upload(file, s.getUploadFilename()));
+                } finally {
+                    store.releaseUploadFile(s.getId(), file);
+                }
+                s.setStatus(SegmentStatus.UPLOADED);
+                store.update(s);
+                s.setCreateStartedAt(System.currentTimeMillis());
+                s.setStatus(SegmentStatus.CREATING);
+                store.update(s);
+                Map<String, String> metadata = new LinkedHashMap<>();
+                metadata.put(BatchEngine.META_NAME, metadataName());
+                metadata.put(BatchEngine.META_SEGMENT, s.getId());
+                // the engine's label of a first submission (attempt.failed batches), so that it finds the batch
+                // again should this JVM die before the state below is written
+                metadata.put(BatchEngine.META_ATTEMPT, s.getAttempt() + ".0");
+                Batch b = create(s.getInputFileId(), metadata, BatchEngine.META_SEGMENT);
+                s.setBatchId(b.getId());
+                s.setBatchStatus(b.getStatus());
+                s.setBatchCreatedAt(b.getCreatedAt());
+                s.setSubmittedAt(System.currentTimeMillis());
+                s.setSubmitFailures(0);
+                s.setNotBefore(null);
+                s.setLastError(null);
+                s.setStatus(SegmentStatus.SUBMITTED);
+                store.update(s);
+                created.add(b);
+            } catch (Exception e) {
+                for (int j = i; j < segments.size(); j++) {
+                    abandon(segments.get(j), e);
+                }
+                throw submitFailed(op, created, segments.size(), e);
+            }
+        }
+        return created;
+    }
+
+    /** Drops a tracked segment whose submission failed (its remote input file too): nothing of it stays. */
+    private void abandon(SegmentInfo s, Exception cause) {
+        if (s.getInputFileId() != null) {
+            deleteRemoteQuietly(s.getInputFileId());
+        }
+        try {
+            s.setLastError("submit failed: " + cause.getMessage());
+            s.setNotBefore(null);
+            runtime.store().complete(s);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("openai-batch:{}: cannot drop segment {} after a failed submit: {}", endpoint.getName(),
+                    s.getId(), e.toString());
+        }
+    }
+
+    private OpenAIBatchOperationException submitFailed(OpenAIBatchOperation op, List<Batch> created, int planned,
+            Exception e) {
+        List<String> ids = created.stream().map(Batch::getId).collect(Collectors.toList());
+        if (created.isEmpty()) {
+            return new OpenAIBatchOperationException(op, Reason.SUBMIT_FAILED, "no batch was created (" + planned
+                                                                               + " planned): " + e.getMessage(),
+                    e);
+        }
+        return new OpenAIBatchOperationException(op, Reason.PARTIALLY_SUBMITTED, created.size() + " of " + planned
+                                                                                 + " batches were created " + ids
+                                                                                 + " before a failure; the requests"
+                                                                                 + " of the others were not"
+                                                                                 + " submitted: " + e.getMessage(),
+                e, ids);
+    }
+
+    private String upload(Path file, String filename) throws Exception {
+        OpenAIFile f = client().uploadFile(file, filename, "batch", null);
+        return f.getId();
+    }
+
+    /** Creates a batch; when the outcome is unknown (connection lost), looks for it by its metadata key. */
+    private Batch create(String fileId, Map<String, String> metadata, String key) throws Exception {
+        long started = System.currentTimeMillis() / 1000 - 300;
+        try {
+            return client().createBatch(CreateBatchRequest.builder().inputFileId(fileId).endpoint(conf.getEndpoint())
+                    .completionWindow("24h").metadata(metadata).build());
+        } catch (BatchCreationOutcomeUnknownException e) {
+            Iterator<Batch> it = client().iterateBatches(100);
+            while (it.hasNext()) {
+                Batch b = it.next();
+                if (b.getCreatedAt() != null && b.getCreatedAt() < started) {
+                    break;
+                }
+                if (b.getMetadata() != null && metadata.get(key).equals(b.getMetadata().get(key))) {
+                    LOG.info("openai-batch:{}: the outcome of creating a batch was unknown; found it: {}",
+                            endpoint.getName(), b.getId());
+                    return b;
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void deleteRemoteQuietly(String fileId) {
+        try {
+            client().deleteFile(fileId);
+        } catch (Exception e) {
+            LOG.warn("openai-batch:{}: cannot delete file {}: {}", endpoint.getName(), fileId, e.toString());
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a temporary file
+        }
+    }
+
+    private static String safeName(String name) {
+        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        return s.length() > 64 ? s.substring(0, 64) : s;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private String batchId(Exchange exchange, OpenAIBatchOperation op) {
+        Object h = exchange.getMessage().getHeader(OpenAIBatchConstants.BATCH_ID);
+        if (h == null || h.toString().isBlank()) {
+            throw new OpenAIBatchOperationException(op, Reason.MISSING_HEADER, "the batch id is missing: set the"
+                                                                                + " header "
+                                                                                + OpenAIBatchConstants.BATCH_ID);
+        }
+        if (!(h instanceof CharSequence)) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "the header "
+                                                                              + OpenAIBatchConstants.BATCH_ID
+                                                                              + " must be a String, was "
+                                                                              + h.getClass().getName());
+        }
+        String id = h.toString().trim();
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (Character.isWhitespace(c) || Character.isISOControl(c) || c == '/' || c == '?' || c == '#') {
+                throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "'" + id + "' is not a batch id"
+                                                                                  + " (header "
+                                                                                  + OpenAIBatchConstants.BATCH_ID
+                                                                                  + ")");
+            }
+        }
+        return id;
+    }
+
+    private Batch fetch(String id, OpenAIBatchOperation op) throws Exception {
+        try {
+            return client().retrieveBatch(id);
+        } catch (OpenAINotFoundException e) {
+            throw notFound(op, id, e);
+        }
+    }
+
+    private static OpenAIBatchOperationException notFound(OpenAIBatchOperation op, String id, Exception e) {
+        return new OpenAIBatchOperationException(op, Reason.NOT_FOUND, "no batch '" + id + "': the API answered 404"
+                                                                       + " (unknown id, or not visible to this API"
+                                                                       + " key and project)",
+                e);
+    }
+
+    private static void requireFinished(Batch b, OpenAIBatchOperation op, String advice) {
+        if (!b.isTerminal()) {
+            String counts = b.getRequestCounts() != null
+                    ? " (" + (nz(b.getRequestCounts().getCompleted()) + nz(b.getRequestCounts().getFailed())) + " of "
+                      + nz(b.getRequestCounts().getTotal()) + " requests done)"
+                    : "";
+            throw new OpenAIBatchOperationException(op, Reason.NOT_FINISHED, "batch " + b.getId() + " is not"
+                                                                              + " finished yet: it is "
+                                                                              + b.getStatus() + counts + "; "
+                                                                              + advice);
+        }
+    }
+
+    private static long longHeader(Exchange exchange, String header, long fallback, OpenAIBatchOperation op) {
+        Object v = exchange.getMessage().getHeader(header);
+        if (v == null) {
+            return fallback;
+        }
+        if (v instanceof Number n) {
+            return n.longValue();
+        }
+        try {
+            return Long.parseLong(v.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "the header " + header
+                                                                              + " must be a number, was '" + v
+                                                                              + "'");
+        }
+    }
+
+    private static int nz(Integer i) {
+        return i == null ? 0 : i;
+    }
+}
