@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
 
@@ -103,43 +104,56 @@ class OperationBatchTest extends OperationsSupport {
                 .isEqualByComparingTo(expected);
     }
 
+    /** A simulator whose batches stay in each status for a minute unless stepped by hand. */
+    private static BatchSimulator slowSimulator() {
+        return BatchSimulator.builder().apiKey(KEY).port(0).stepDelay(java.time.Duration.ofMinutes(1)).build().start();
+    }
+
     @Test
     void waitReturnsAtTheTimeoutWithTheBatchAsLastSeen() {
-        Batch b = submitOne("stuck", 2);
-        sim.makeStuck(b.getId());
-        try {
+        try (BatchSimulator slow = slowSimulator()) {
+            String uri = "openai-batch:slow1?track=false&baseUrl=" + slow.baseUrl();
+            Exchange s = call(uri + "&operation=submit", jsonl("stuck", 2, "gpt-4o-mini"), null);
+            assertThat(s.getException()).isNull();
+            String id = s.getMessage().getHeader(BATCH_ID, String.class);
             long t0 = System.currentTimeMillis();
-            Exchange ex = call(OPS + "&operation=wait", null,
-                    Map.of(BATCH_ID, b.getId(), OpenAIBatchConstants.WAIT_TIMEOUT, 300L));
+            Exchange ex = call(uri + "&operation=wait", null, Map.of(BATCH_ID, id, OpenAIBatchConstants.WAIT_TIMEOUT,
+                    300L));
             assertThat(ex.getException()).isNull();
             assertThat(System.currentTimeMillis() - t0).isBetween(250L, 10_000L);
             assertThat(ex.getMessage().getHeader(OpenAIBatchConstants.TIMED_OUT)).isEqualTo(true);
             assertThat(ex.getMessage().getBody(Batch.class).isTerminal()).isFalse();
 
-            // results of a batch that has not finished: a clear refusal
-            Exchange r = call(OPS + "&operation=results", null, Map.of(BATCH_ID, b.getId()));
-            assertThat(r.getException()).isInstanceOf(OpenAIBatchOperationException.class)
-                    .hasMessageContaining("not finished yet").hasMessageContaining(b.getId());
-            assertThat(((OpenAIBatchOperationException) r.getException()).getReason())
-                    .isEqualTo(OpenAIBatchOperationException.Reason.NOT_FINISHED);
-        } finally {
-            sim.unstuck(b.getId());
+            // results and deleteFiles of a batch that has not finished: a clear refusal
+            for (String op : List.of("results", "deleteFiles")) {
+                Exchange r = call(uri, null, Map.of(OPERATION, op, BATCH_ID, id));
+                assertThat(r.getException()).as(op).isInstanceOf(OpenAIBatchOperationException.class)
+                        .hasMessageContaining("not finished yet").hasMessageContaining(id)
+                        .hasMessageContaining("validating");
+                assertThat(((OpenAIBatchOperationException) r.getException()).getReason())
+                        .isEqualTo(OpenAIBatchOperationException.Reason.NOT_FINISHED);
+            }
         }
     }
 
     @Test
     void cancelCancelsAndACancelledBatchCannotBeCancelledAgain() {
-        Batch b = submitOne("cancel", 3);
-        sim.makeStuck(b.getId());
-        Exchange ex = call(OPS + "&operation=cancel", null, Map.of(BATCH_ID, b.getId()));
-        assertThat(ex.getException()).isNull();
-        assertThat(ex.getMessage().getBody(Batch.class).getStatus()).isIn("cancelling", "cancelled");
-        sim.unstuck(b.getId());
-        await().atMost(java.time.Duration.ofSeconds(10))
-                .until(() -> "cancelled".equals(sim.batch(b.getId()).path("status").asText()));
-        Exchange again = call(OPS + "&operation=cancel", null, Map.of(BATCH_ID, b.getId()));
-        assertThat(again.getException()).isInstanceOf(OpenAIBatchOperationException.class)
-                .hasMessageContaining("cannot be cancelled").hasMessageContaining("cancelled");
+        try (BatchSimulator slow = slowSimulator()) {
+            String uri = "openai-batch:slow2?track=false&baseUrl=" + slow.baseUrl();
+            Exchange s = call(uri + "&operation=submit", jsonl("cancel", 3, "gpt-4o-mini"), null);
+            String id = s.getMessage().getHeader(BATCH_ID, String.class);
+            Exchange ex = call(uri + "&operation=cancel", null, Map.of(BATCH_ID, id));
+            assertThat(ex.getException()).isNull();
+            assertThat(ex.getMessage().getBody(Batch.class).getStatus()).isEqualTo("cancelling");
+            assertThat(ex.getMessage().getHeader(OpenAIBatchConstants.BATCH_STATUS)).isEqualTo("cancelling");
+            slow.step(id);
+            assertThat(slow.batch(id).path("status").asText()).isEqualTo("cancelled");
+            Exchange again = call(uri + "&operation=cancel", null, Map.of(BATCH_ID, id));
+            assertThat(again.getException()).isInstanceOf(OpenAIBatchOperationException.class)
+                    .hasMessageContaining("cannot be cancelled").hasMessageContaining("it is cancelled");
+            assertThat(((OpenAIBatchOperationException) again.getException()).getReason())
+                    .isEqualTo(OpenAIBatchOperationException.Reason.CONFLICT);
+        }
     }
 
     @Test

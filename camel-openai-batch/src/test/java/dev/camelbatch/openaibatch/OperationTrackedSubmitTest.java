@@ -43,6 +43,11 @@ class OperationTrackedSubmitTest extends OperationsSupport {
         Exchange ex = call("openai-batch:idle?operation=submit", jsonl("i", 2, "gpt-4o-mini"), null);
         assertThat(ex.getException()).isNull();
         String id = ex.getMessage().getHeader(OpenAIBatchConstants.BATCH_ID, String.class);
+        // the same custom ids again while they are tracked: refused, nothing created, nothing stored
+        long created = sim.stats().batchesCreated();
+        Exchange dup = call("openai-batch:idle?operation=submit", jsonl("i", 1, "gpt-4o-mini"), null);
+        assertThat(dup.getException()).isInstanceOf(InvalidRequestException.class).hasMessageContaining("i-0");
+        assertThat(sim.stats().batchesCreated()).isEqualTo(created);
         Exchange w = call("openai-batch:idle?operation=wait&waitTimeout=20000", null,
                 Map.of(OpenAIBatchConstants.BATCH_ID, id));
         assertThat(w.getMessage().getBody(Batch.class).getStatus()).isEqualTo("completed");
@@ -65,11 +70,6 @@ class OperationTrackedSubmitTest extends OperationsSupport {
         assertThat(ids).hasSize(3);
         assertThat(ex.getMessage().getBody(List.class)).hasSize(3);
 
-        // the same custom ids again while they are in flight: refused, nothing created
-        long created = sim.stats().batchesCreated();
-        Exchange dup = call("openai-batch:tracked?operation=submit", jsonl("t", 1, "gpt-4o-mini"), null);
-        assertThat(dup.getException()).isInstanceOf(InvalidRequestException.class).hasMessageContaining("t-0");
-        assertThat(sim.stats().batchesCreated()).isEqualTo(created);
         lines.assertIsSatisfied(30_000);
         Set<String> customIds = new HashSet<>();
         for (Exchange line : lines.getReceivedExchanges()) {
