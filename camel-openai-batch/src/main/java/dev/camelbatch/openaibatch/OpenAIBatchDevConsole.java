@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.engine.BatchEvent;
+import dev.camelbatch.openaibatch.engine.BatchMonitor;
+import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.UsageTotals;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Route;
 import org.apache.camel.spi.annotations.DevConsole;
@@ -20,8 +23,9 @@ import org.apache.camel.util.json.JsonObject;
 /**
  * The {@code openai-batch} dev console: per endpoint name of the context, its endpoints and routes, the spool (open
  * and sealed segments), the batches in flight with status, counts, progress and age, finished batches still being
- * delivered, the counters since the name was opened, and the usage of finished batches (tokens; the store's history
- * too). Option {@code history} (default 1000): how many finished batches of the history to sum.
+ * delivered (with rate and ETA once measurable), the counters since the name was opened, and the usage of finished
+ * batches (tokens since start, over the store's history, and so far in flight) with the estimated cost. Option
+ * {@code history} (default 1000): how many finished batches of the history to sum.
  */
 @DevConsole(name = "openai-batch", displayName = "OpenAI Batch", description = "OpenAI Batch queues and batches")
 public class OpenAIBatchDevConsole extends AbstractDevConsole {
@@ -96,11 +100,13 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
             sb.append(String.format("    Batches in flight or delivering: %d%n", batches.size()));
             for (Object bo : batches) {
                 JsonObject b = (JsonObject) bo;
-                sb.append(String.format("      %-10s %-28s %-11s %s/%s done, %s failed (%s%%)  age %s  last progress %s"
-                                        + "  attempt %s  %s%n",
+                sb.append(String.format("      %-10s %-28s %-11s %s/%s done, %s failed (%s%%)%s  age %s"
+                                        + "  last progress %s  attempt %s  %s%n",
                         b.get("state"), b.get("batchId") != null ? b.get("batchId") : "-",
                         b.get("batchStatus") != null ? b.get("batchStatus") : "-", b.get("completed"), b.get("total"),
-                        b.get("failed"), b.get("progressPercent"), age(now, b.getLong("submittedAt")),
+                        b.get("failed"), b.get("progressPercent"),
+                        b.get("etaSeconds") != null ? "  ETA " + BatchProgress.duration(b.getLong("etaSeconds")) : "",
+                        age(now, b.getLong("submittedAt")),
                         b.get("lastProgressAt") != null ? age(now, b.getLong("lastProgressAt")) + " ago" : "-",
                         b.get("attempt"), b.get("model")));
             }
@@ -126,6 +132,12 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
                     hist.get("batches"), hist.get("inputTokens"), hist.get("cachedTokens"), hist.get("outputTokens"),
                     hist.get("reasoningTokens"), ((JsonObject) u.get("inFlight")).get("inputTokens"),
                     ((JsonObject) u.get("inFlight")).get("outputTokens")));
+            JsonObject cost = (JsonObject) u.get("cost");
+            sb.append(String.format("    Estimated cost since start: $%s for %s finished batch(es)%s%s%n",
+                    cost.get("estimatedCost"), cost.get("batches"),
+                    ((Number) cost.get("batchesWithUnknownCost")).longValue() > 0
+                            ? " (" + cost.get("batchesWithUnknownCost") + " without a known price)" : "",
+                    cost.get("pricesDate") != null ? "; batch prices of " + cost.get("pricesDate") : ""));
         }
         if (sb.isEmpty()) {
             sb.append("No openai-batch endpoints in this context\n");
@@ -180,6 +192,13 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
             }
             q.put("segmentsByState", byState);
 
+            Map<String, BatchProgress> progress = new LinkedHashMap<>();
+            BatchMonitor usageMonitor = rt.usageMonitor();
+            if (usageMonitor != null) {
+                for (BatchProgress p : usageMonitor.progress()) {
+                    progress.put(p.batchId(), p);
+                }
+            }
             JsonArray segments = new JsonArray();
             JsonArray batches = new JsonArray();
             long inFlightInput = 0;
@@ -189,6 +208,13 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
                 if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.SEALED) {
                     segments.add(so);
                 } else {
+                    BatchProgress p = s.getBatchId() != null ? progress.get(s.getBatchId()) : null;
+                    if (p != null && p.ratePerSecond() != null) {
+                        so.put("ratePerSecond", p.ratePerSecond());
+                    }
+                    if (p != null && p.etaSeconds() != null) {
+                        so.put("etaSeconds", p.etaSeconds());
+                    }
                     batches.add(so);
                     inFlightInput += s.getInputTokens() != null ? s.getInputTokens() : 0;
                     inFlightOutput += s.getOutputTokens() != null ? s.getOutputTokens() : 0;
@@ -230,6 +256,19 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
             inFlight.put("inputTokens", inFlightInput);
             inFlight.put("outputTokens", inFlightOutput);
             usage.put("inFlight", inFlight);
+            UsageTotals totals = m.usage();
+            JsonObject cost = new JsonObject();
+            cost.put("currency", "USD");
+            cost.put("estimatedCost", totals.estimatedCost().toPlainString());
+            cost.put("batches", totals.batches());
+            cost.put("batchesWithUnknownCost", totals.batchesWithUnknownCost());
+            JsonObject byModel = new JsonObject();
+            totals.costByModel().forEach((model, amount) -> byModel.put(model, amount.toPlainString()));
+            cost.put("byModel", byModel);
+            if (usageMonitor != null) {
+                cost.put("pricesDate", usageMonitor.prices().date());
+            }
+            usage.put("cost", cost);
             q.put("usage", usage);
         }
         return root;

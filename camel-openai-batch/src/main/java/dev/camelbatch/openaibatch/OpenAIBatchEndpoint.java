@@ -217,6 +217,11 @@ public class OpenAIBatchEndpoint extends DefaultEndpoint {
         return monitored(OpenAIBatchMonitor::reasoningTokens);
     }
 
+    @ManagedAttribute(description = "Estimated cost in US dollars of the batches of this name finished in this JVM")
+    public double getEstimatedCost() {
+        return dev.camelbatch.openaibatch.engine.UsageTotals.of(name).estimatedCost().doubleValue();
+    }
+
     public String getName() {
         return name;
     }

@@ -24,7 +24,8 @@ import org.apache.camel.CamelContext;
  * {@code kind} = result|error and {@code code} = error code or HTTP status), {@code requests.resubmitted},
  * {@code submit.failures}, {@code download.retries}, {@code tokens} (tag {@code type} = input|cached|output|reasoning),
  * {@code poll.calls}, {@code poll.cycles}; gauges {@code segments} (tag {@code state}: the segment status; "batches
- * by state"), {@code requests.waiting}, {@code batches.in.flight}, {@code auth.refused} (1 while the key is refused).
+ * by state"), {@code requests.waiting}, {@code batches.in.flight}, {@code auth.refused} (1 while the key is refused),
+ * {@code cost.estimated} (US dollars, finished batches).
  */
 final class OpenAIBatchMicrometer implements AutoCloseable {
 
@@ -96,6 +97,9 @@ final class OpenAIBatchMicrometer implements AutoCloseable {
         gauge("batches.in.flight", "Batches being submitted or running", Tags.empty(),
                 x -> x.snapshot().batchesInFlight());
         gauge("auth.refused", "1 while the API refuses the key", Tags.empty(), x -> x.authProblem() != null ? 1 : 0);
+        meters.add(Gauge.builder(PREFIX + "cost.estimated", monitor, x -> x.usage().estimatedCost().doubleValue())
+                .description("Estimated cost of the finished batches in US dollars (batch prices of the price table)")
+                .baseUnit("usd").tags(tags).strongReference(false).register(registry));
         m.onNewLineCode(onNewCode);
         for (String key : m.linesByCode().keySet()) {
             int bar = key.indexOf('|');

@@ -19,6 +19,7 @@ import dev.camelbatch.openaibatch.engine.EmittedLine;
 import dev.camelbatch.openaibatch.engine.EngineStats;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.UsageTotals;
 
 /**
  * What one endpoint name has done since its runtime was created in this JVM, for the health checks, the dev console,
@@ -306,6 +307,14 @@ public final class OpenAIBatchMonitor {
 
     public long filesDeleted() {
         return engineCounter(s -> s.filesDeleted);
+    }
+
+    /**
+     * Usage and estimated cost of the batches of this name finished in this JVM (every line delivered), priced with the
+     * consumer's price table (see {@code priceTable}); kept by the engine's usage monitor.
+     */
+    public UsageTotals usage() {
+        return UsageTotals.of(name);
     }
 
     /** The store of this name (while its runtime is open). */

@@ -71,8 +71,9 @@ public class OpenAIBatchQueueHealthCheck extends AbstractHealthCheck {
                         : s.getSubmittedAt() != null ? s.getSubmittedAt() : now;
                 long idle = now - since;
                 if (m.stuckSegments().containsKey(s.getId()) || (maxIdle > 0 && idle >= maxIdle)) {
-                    stuck.add(s.getBatchId() + " (" + s.getBatchStatus() + ", " + s.getCompleted() + "/"
-                              + s.getTotal() + ", no progress for " + idle / 1000 + " s)");
+                    int total = s.getTotal() > 0 ? s.getTotal() : s.getRequestCount();
+                    stuck.add(s.getBatchId() + " (" + s.getBatchStatus() + ", " + s.getCompleted() + "/" + total
+                              + ", no progress for " + idle / 1000 + " s)");
                 }
             }
             if (maxFailures > 0) {

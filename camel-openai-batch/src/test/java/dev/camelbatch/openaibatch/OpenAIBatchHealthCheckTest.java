@@ -142,23 +142,26 @@ class OpenAIBatchHealthCheckTest {
         start(KEY, c -> c.setHealthCheckMaxBatchIdleTime(300), routes("hc-stuck", ""));
         String id = "openai-batch-batches-hc-stuck";
         assertThat(result(id).getState()).isEqualTo(HealthCheck.State.UP);
-        for (int i = 0; i < 6; i++) {
+        int before = sim.batchIds().size();
+        for (int i = 0; i < 12; i++) {
             int k = i;
             context.createProducerTemplate().send("direct:in", e -> {
                 e.getMessage().setBody("Calculate: 1 + " + k + " = ");
-                e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, k == 5);
+                e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, k == 11);
             });
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> !sim.batchIds().isEmpty()
-                && "in_progress".equals(sim.batch(sim.batchIds().get(0)).path("status").asText()));
-        String batchId = sim.batchIds().get(0);
+        // stuck as soon as it exists (one request per 20 ms step: it is far from finished then)
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
+                .until(() -> sim.batchIds().size() > before);
+        String batchId = sim.batchIds().get(before);
         sim.makeStuck(batchId);
+        assertThat(sim.batch(batchId).path("status").asText()).isIn("validating", "in_progress");
         await().atMost(Duration.ofSeconds(10)).until(() -> result(id).getState() == HealthCheck.State.DOWN);
         HealthCheck.Result r = result(id);
         assertThat(r.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("without progress")
                 .contains(batchId));
         assertThat(r.getDetails()).containsEntry("batches.stuck", 1).containsEntry("batches.in.flight", 1);
-        assertThat((String) r.getDetails().get("batches.stuck.ids")).contains(batchId).contains("in_progress");
+        assertThat((String) r.getDetails().get("batches.stuck.ids")).contains(batchId).contains("/12");
         // the API is fine meanwhile
         assertThat(result("consumer:results").getState()).isEqualTo(HealthCheck.State.UP);
 

@@ -170,12 +170,17 @@ class OpenAIBatchObservabilityTest {
         assertThat(since.getLong("outputTokens")).isPositive();
         assertThat(history.getLong("batches")).isEqualTo(2L);
         assertThat(history.getLong("inputTokens")).isEqualTo(since.getLong("inputTokens"));
+        JsonObject cost = (JsonObject) usage.get("cost");
+        assertThat(cost.getLong("batches")).isEqualTo(2L);
+        assertThat(new java.math.BigDecimal(cost.getString("estimatedCost"))).isPositive();
+        assertThat(cost.getString("pricesDate")).isNotBlank();
 
         String text = (String) console.call(DevConsole.MediaType.TEXT, Map.of());
         assertThat(text).contains("openai-batch:" + name).contains("Consumer: route results (engine running)")
                 .contains("Spool: 1 open segment(s) with 1 request(s)").contains(inFlight)
                 .contains("in_progress").contains("/5 done").contains("14 requests spooled").contains("7 result lines, 1 error lines")
-                .contains("Usage since start: " + since.getLong("inputTokens") + " input");
+                .contains("Usage since start: " + since.getLong("inputTokens") + " input")
+                .contains("Estimated cost since start: $" + cost.getString("estimatedCost") + " for 2 finished batch(es)");
         sim.unstuck(inFlight);
     }
 
@@ -202,6 +207,7 @@ class OpenAIBatchObservabilityTest {
         assertThat(meters.get(p + "tokens").tags("type", "input").functionCounter().count()).isPositive();
         assertThat(meters.get(p + "tokens").tags("type", "output").functionCounter().count()).isPositive();
         assertThat(count(p + "poll.calls")).isPositive();
+        assertThat(meters.get(p + "cost.estimated").tag("name", name).gauge().value()).isPositive();
         assertThat(count(p + "requests.resubmitted")).isZero();
         Gauge submitted = meters.get(p + "segments").tags("state", "SUBMITTED").gauge();
         assertThat(submitted.value()).isZero();
@@ -243,6 +249,7 @@ class OpenAIBatchObservabilityTest {
         assertThat((String) server.getAttribute(on, "LinesByCode")).contains("result|200=7");
         assertThat((Long) server.getAttribute(on, "PollCalls")).isPositive();
         assertThat((Long) server.getAttribute(on, "InputTokens")).isPositive();
+        assertThat((Double) server.getAttribute(on, "EstimatedCost")).isPositive();
         assertThat(server.getAttribute(on, "RequestsWaiting")).isEqualTo(0L);
         assertThat(server.getAttribute(on, "BatchesInFlight")).isEqualTo(0L);
         assertThat(server.getAttribute(on, "AuthProblem")).isEqualTo("");
