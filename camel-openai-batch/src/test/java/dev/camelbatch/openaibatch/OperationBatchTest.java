@@ -280,7 +280,7 @@ class OperationBatchTest extends OperationsSupport {
         assertThat(dup.getException()).isInstanceOf(InvalidRequestException.class)
                 .hasMessageContaining("line 3").hasMessageContaining("d-0");
         Exchange noModel = call(OPS + "&operation=submit",
-                "{\"custom_id\":\"m\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[]}}",
+                "{\"custom_id\":\"m\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}",
                 null);
         assertThat(noModel.getException()).isInstanceOf(InvalidRequestException.class)
                 .hasMessageContaining("model is missing");

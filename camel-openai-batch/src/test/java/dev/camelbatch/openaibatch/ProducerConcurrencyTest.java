@@ -83,7 +83,7 @@ class ProducerConcurrencyTest extends CamelTestSupport {
                     for (int l = 0; l < 30; l++) {
                         doc.append("{\"custom_id\":\"doc").append(d).append('-').append(l)
                                 .append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                                        + "\"body\":{\"messages\":[]}}\n");
+                                        + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n");
                     }
                     Exchange ex = template.request(uri,
                             e -> e.getMessage().setBody(doc.toString().getBytes(StandardCharsets.UTF_8)));

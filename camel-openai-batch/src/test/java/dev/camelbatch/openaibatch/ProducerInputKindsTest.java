@@ -367,7 +367,7 @@ class ProducerInputKindsTest extends CamelTestSupport {
         JsonNode b3 = sendOne("kinds-params", opts, List.of(Map.of("role", "user", "content", "Hi"))).path("body");
         assertThat(b3.path("max_tokens").asInt()).isEqualTo(64);
         Exchange ex = send("openai-batch:kinds-params?" + opts,
-                e -> e.getMessage().setBody("{\"custom_id\":\"params-doc\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"max_tokens\":7,\"messages\":[]}}\n"
+                e -> e.getMessage().setBody("{\"custom_id\":\"params-doc\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n"
                         .getBytes(StandardCharsets.UTF_8)));
         assertThat(ex.getMessage().getHeader(OpenAIBatchConstants.REQUEST_COUNT)).isEqualTo(1);
         JsonNode b4 = Spool.line(storeDir(), "kinds-params", "params-doc").path("body");

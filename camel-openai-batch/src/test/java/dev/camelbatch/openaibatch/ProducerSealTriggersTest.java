@@ -317,7 +317,7 @@ class ProducerSealTriggersTest extends CamelTestSupport {
             }
         }
         // a document mixing models
-        String doc = "{\"model\":\"gpt-4o\",\"messages\":[]}\n{\"messages\":[]}\n{\"model\":\"o3-mini\",\"messages\":[]}\n";
+        String doc = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}\n{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}\n{\"model\":\"o3-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}\n";
         template.request(uri, e -> e.getMessage().setBody(doc.getBytes(StandardCharsets.UTF_8)));
         BatchStore store = store(uri);
         Map<String, List<JsonNode>> lines = Spool.linesBySegment(storeDir, "seal-models");

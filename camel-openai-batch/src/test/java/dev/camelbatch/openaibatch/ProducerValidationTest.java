@@ -154,7 +154,7 @@ class ProducerValidationTest extends CamelTestSupport {
         failed(request("openai-batch:val-stream", ex -> ex.getMessage().setBody(
                 line("s-1", "POST", "/v1/chat/completions", body))), InvalidRequestException.class, "stream");
         failed(request("openai-batch:val-stream", ex -> ex.getMessage().setBody(
-                "{\"model\":\"m\",\"stream\":true,\"messages\":[]}\n".getBytes(StandardCharsets.UTF_8))),
+                "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}\n".getBytes(StandardCharsets.UTF_8))),
                 InvalidRequestException.class, "line 1", "stream");
         validFollowsAndOnlyIt("val-stream", "model=gpt-4o-mini", "ok-stream", "ok-stream");
     }
@@ -227,17 +227,17 @@ class ProducerValidationTest extends CamelTestSupport {
         }), DuplicateCustomIdException.class, "dup-2");
         // a document that repeats a spooled id is refused as a whole
         byte[] doc = ("{\"custom_id\":\"dup-doc-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                      + "\"body\":{\"messages\":[]}}\n"
+                      + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n"
                       + "{\"custom_id\":\"dup-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                      + "\"body\":{\"messages\":[]}}\n").getBytes(StandardCharsets.UTF_8);
+                      + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n").getBytes(StandardCharsets.UTF_8);
         InvalidRequestException docEx = failed(request(uri, e -> e.getMessage().setBody(doc)),
                 InvalidRequestException.class, "line 2", "dup-1");
         assertThat(docEx.getField()).isEqualTo("custom_id");
         // and one that repeats an id within itself
         byte[] doc2 = ("{\"custom_id\":\"dup-doc-2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                       + "\"body\":{\"messages\":[]}}\n"
+                       + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n"
                        + "{\"custom_id\":\"dup-doc-2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                       + "\"body\":{\"messages\":[]}}\n").getBytes(StandardCharsets.UTF_8);
+                       + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n").getBytes(StandardCharsets.UTF_8);
         failed(request(uri, e -> e.getMessage().setBody(doc2)), InvalidRequestException.class, "line 2",
                 "dup-doc-2");
         validFollowsAndOnlyIt("val-dup", "model=gpt-4o-mini", "ok-dup", "dup-1", "dup-2", "ok-dup");
@@ -251,9 +251,9 @@ class ProducerValidationTest extends CamelTestSupport {
     void duplicateCustomIdBetweenADocumentInProgressAndASingleRequest() throws Exception {
         String uri = "openai-batch:val-race?model=gpt-4o-mini";
         String first = "{\"custom_id\":\"race-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                       + "\"body\":{\"messages\":[]}}\n";
+                       + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
         String second = "{\"custom_id\":\"race-2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                        + "\"body\":{\"messages\":[]}}\n";
+                        + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
         java.util.concurrent.CountDownLatch firstLineRead = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch goOn = new java.util.concurrent.CountDownLatch(1);
         // a stream that gives the first line, then waits until the single request has been sent
@@ -318,11 +318,11 @@ class ProducerValidationTest extends CamelTestSupport {
         StringBuilder sb = new StringBuilder();
         for (int i = 1; i <= 5; i++) {
             sb.append("{\"custom_id\":\"bad-doc-").append(i)
-                    .append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[]}}\n");
+                    .append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n");
         }
         sb.append("{\"custom_id\":\"bad-doc-6\",\"method\":\"POST\",\"url\": oops}\n");
         sb.append("{\"custom_id\":\"bad-doc-7\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                  + "\"body\":{\"messages\":[]}}\n");
+                  + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n");
         byte[] doc = sb.toString().getBytes(StandardCharsets.UTF_8);
         InvalidRequestException e = failed(request("openai-batch:val-doc?model=gpt-4o-mini",
                 ex -> ex.getMessage().setBody(doc)), InvalidRequestException.class, "line 6", "not valid JSON");
@@ -339,7 +339,7 @@ class ProducerValidationTest extends CamelTestSupport {
         // the same document with the bad line fixed goes in whole
         Exchange ok = request("openai-batch:val-doc?model=gpt-4o-mini",
                 ex -> ex.getMessage().setBody(sb.toString().replace("\"url\": oops}",
-                        "\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[]}}").getBytes(StandardCharsets.UTF_8)));
+                        "\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}").getBytes(StandardCharsets.UTF_8)));
         assertThat(ok.getException()).isNull();
         assertThat(ok.getMessage().getHeader(OpenAIBatchConstants.REQUEST_COUNT)).isEqualTo(7);
         assertThat(Spool.customIds(storeDir, "val-doc")).hasSize(7);
@@ -352,7 +352,7 @@ class ProducerValidationTest extends CamelTestSupport {
         Path inbox = files.resolve("inbox");
         Files.createDirectories(inbox);
         String good = "{\"custom_id\":\"f-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                      + "\"body\":{\"messages\":[]}}\n";
+                      + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n";
         Files.writeString(files.resolve("bad.tmp"), good + "not json\n");
         Files.move(files.resolve("bad.tmp"), inbox.resolve("bad.jsonl"));
         await().atMost(java.time.Duration.ofSeconds(10))
@@ -389,7 +389,7 @@ class ProducerValidationTest extends CamelTestSupport {
     void nonUtf8BytesInADocument() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(("{\"custom_id\":\"u8-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-                   + "\"body\":{\"messages\":[]}}\n").getBytes(StandardCharsets.UTF_8));
+                   + "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}\n").getBytes(StandardCharsets.UTF_8));
         out.write("{\"custom_id\":\"u8-2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"caf"
                 .getBytes(StandardCharsets.UTF_8));
         out.write(0xE9); // ISO-8859-1 'é', not UTF-8
@@ -416,7 +416,7 @@ class ProducerValidationTest extends CamelTestSupport {
         }), InvalidRequestException.class, "ReviewPayload", "java.lang.Object");
         // a document with such a header is refused too
         failed(request("openai-batch:val-carry?" + opts, ex -> {
-            ex.getMessage().setBody(("{\"messages\":[]}\n").getBytes(StandardCharsets.UTF_8));
+            ex.getMessage().setBody(("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}\n").getBytes(StandardCharsets.UTF_8));
             ex.getMessage().setHeader("ticketId", List.of(1, 2));
         }), InvalidRequestException.class, "ticketId");
         // headers that are not carried may hold anything

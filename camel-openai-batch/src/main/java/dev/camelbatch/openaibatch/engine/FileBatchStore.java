@@ -84,6 +84,9 @@ public class FileBatchStore implements BatchStore {
     private final Deque<SegmentInfo> history = new ArrayDeque<>();
     private final Set<FileChannel> dirty = ConcurrentHashMap.newKeySet();
     private final Map<String, java.nio.MappedByteBuffer> checkpoints = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong stateVersions = new java.util.concurrent.atomic.AtomicLong();
+    private final Map<String, long[]> stateWrites = new ConcurrentHashMap<>();
+    private final ThreadLocal<List<IoAction>> deferred = ThreadLocal.withInitial(ArrayList::new);
     private final GroupCommit groupCommit = new GroupCommit();
 
     private FileChannel lockChannel;
@@ -156,6 +159,21 @@ public class FileBatchStore implements BatchStore {
                 }
             }
         }
+        // data files without a state: a segment whose creation was interrupted (never acknowledged)
+        java.util.Set<String> known = new java.util.HashSet<>();
+        for (SegmentInfo s : found) {
+            known.add(s.getId());
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(segmentsDir, "*.jsonl")) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                String id = f.substring(0, f.indexOf('.'));
+                if (!known.contains(id)) {
+                    LOG.warn("Store '{}': deleting {}, left by an interrupted segment creation", name, f);
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
         // leftovers of an interrupted state write
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(segmentsDir, "*.tmp")) {
             for (Path p : ds) {
@@ -179,7 +197,15 @@ public class FileBatchStore implements BatchStore {
                 s.setRequestCount((int) countAndBytes[0]);
                 s.setBytes(countAndBytes[1]);
                 s.setTokens(Math.max(s.getTokens(), countAndBytes[1] / 4));
-                openByGroup.put(groupKey(s.getEndpoint(), s.getModel()), s.getId());
+                String previous = openByGroup.put(groupKey(s.getEndpoint(), s.getModel()), s.getId());
+                if (previous != null) {
+                    // a crash after a seal but before its state reached the disk: the older one was being sealed
+                    SegmentInfo older = segments.get(previous);
+                    older.setStatus(SegmentStatus.SEALED);
+                    older.setSealedAt(System.currentTimeMillis());
+                    older.setSealReason("recovered");
+                    writeState(older);
+                }
                 if (Files.exists(carryFile(s.getId()))) {
                     // appended to as well: a torn entry left there would swallow the next one
                     recoverDataFile(carryFile(s.getId()), true);
@@ -245,60 +271,64 @@ public class FileBatchStore implements BatchStore {
             return List.of();
         }
         List<String> sealed = new ArrayList<>(1);
-        synchronized (lock) {
-            ensureOpen();
-            checkDuplicates(records);
-            String group = groupKey(endpoint, model);
-            SegmentInfo seg = null;
-            OpenFiles files = null;
-            ByteBuffer batch = null;
-            for (SpoolRecord r : records) {
-                int lineBytes = r.line().length;
-                if (seg == null) {
-                    seg = openSegment(group, endpoint, model, limits);
-                    files = openFiles(seg.getId());
-                }
-                if (seg.getRequestCount() > 0 && limits.wouldOverflow(seg.getRequestCount(), seg.getBytes(),
-                        seg.getTokens(), lineBytes, r.tokens())) {
-                    flush(files, batch);
-                    batch = null;
-                    sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes, r.tokens())));
-                    seg = openSegment(group, endpoint, model, limits);
-                    files = openFiles(seg.getId());
-                }
-                if (r.carriedHeaders() != null) {
-                    writeCarry(files, r);
-                }
-                if (records.size() == 1) {
-                    ByteBuffer one = ByteBuffer.allocate(lineBytes + 1);
-                    one.put(r.line()).put(NEWLINE).flip();
-                    writeFully(files.data, one);
-                } else {
-                    if (batch == null || batch.remaining() < lineBytes + 1) {
-                        flush(files, batch);
-                        batch = ByteBuffer.allocate(Math.max(1 << 16, lineBytes + 1));
+        try {
+            synchronized (lock) {
+                ensureOpen();
+                checkDuplicates(records);
+                String group = groupKey(endpoint, model);
+                SegmentInfo seg = null;
+                OpenFiles files = null;
+                ByteBuffer batch = null;
+                for (SpoolRecord r : records) {
+                    int lineBytes = r.line().length;
+                    if (seg == null) {
+                        seg = openSegment(group, endpoint, model, limits);
+                        files = openFiles(seg.getId());
                     }
-                    batch.put(r.line()).put(NEWLINE);
+                    if (seg.getRequestCount() > 0 && limits.wouldOverflow(seg.getRequestCount(), seg.getBytes(),
+                            seg.getTokens(), lineBytes, r.tokens())) {
+                        flush(files, batch);
+                        batch = null;
+                        sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes, r.tokens())));
+                        seg = openSegment(group, endpoint, model, limits);
+                        files = openFiles(seg.getId());
+                    }
+                    if (r.carriedHeaders() != null) {
+                        writeCarry(files, r);
+                    }
+                    if (records.size() == 1) {
+                        ByteBuffer one = ByteBuffer.allocate(lineBytes + 1);
+                        one.put(r.line()).put(NEWLINE).flip();
+                        writeFully(files.data, one);
+                    } else {
+                        if (batch == null || batch.remaining() < lineBytes + 1) {
+                            flush(files, batch);
+                            batch = ByteBuffer.allocate(Math.max(1 << 16, lineBytes + 1));
+                        }
+                        batch.put(r.line()).put(NEWLINE);
+                    }
+                    seg.setRequestCount(seg.getRequestCount() + 1);
+                    seg.setBytes(seg.getBytes() + lineBytes + 1);
+                    seg.setTokens(seg.getTokens() + r.tokens());
+                    customIds.add(hash(r.customId()));
+                    dirty.add(files.data);
+                    if (files.carry != null) {
+                        dirty.add(files.carry);
+                    }
+                    if (limits.isFull(seg.getRequestCount(), seg.getBytes(), seg.getTokens())) {
+                        flush(files, batch);
+                        batch = null;
+                        sealed.add(sealLocked(seg, sealReason(limits, seg, 0, 0)));
+                        seg = null;
+                        files = null;
+                    }
                 }
-                seg.setRequestCount(seg.getRequestCount() + 1);
-                seg.setBytes(seg.getBytes() + lineBytes + 1);
-                seg.setTokens(seg.getTokens() + r.tokens());
-                customIds.add(hash(r.customId()));
-                dirty.add(files.data);
-                if (files.carry != null) {
-                    dirty.add(files.carry);
-                }
-                if (limits.isFull(seg.getRequestCount(), seg.getBytes(), seg.getTokens())) {
+                if (files != null) {
                     flush(files, batch);
-                    batch = null;
-                    sealed.add(sealLocked(seg, sealReason(limits, seg, 0, 0)));
-                    seg = null;
-                    files = null;
                 }
             }
-            if (files != null) {
-                flush(files, batch);
-            }
+        } finally {
+            runDeferred();
         }
         if (syncPolicy == SyncPolicy.ALWAYS) {
             groupCommit.sync();
@@ -378,7 +408,9 @@ public class FileBatchStore implements BatchStore {
         s.setCreatedAt(System.currentTimeMillis());
         s.setMaxAgeMillis(limits.maxAgeMillis());
         s.setStatus(SegmentStatus.OPEN);
-        writeState(s);
+        // written at once, even under the lock: the state must exist before the first line of its data file
+        // (a new segment is rare: one fsync per segment)
+        persistState(s.getId(), stateVersions.incrementAndGet(), mapper.writeValueAsBytes(s));
         segments.put(s.getId(), s);
         openByGroup.put(group, s.getId());
         LOG.debug("Store '{}': opened segment {} for {} {}", name, s.getId(), endpoint, model);
@@ -460,27 +492,31 @@ public class FileBatchStore implements BatchStore {
             for (StagingSegment st : all) {
                 st.flushAndClose();
             }
-            synchronized (lock) {
-                ensureOpen();
-                for (StagingSegment st : all) {
-                    SegmentInfo s = st.info;
-                    String group = groupKey(s.getEndpoint(), s.getModel());
-                    boolean last = current.get(s.getModel()) == st && st.sealReason == null;
-                    if (last && !seal && !openByGroup.containsKey(group)
-                            && !limits.isFull(s.getRequestCount(), s.getBytes(), s.getTokens())) {
-                        s.setStatus(SegmentStatus.OPEN);
-                        writeState(s);
-                        openByGroup.put(group, s.getId());
-                    } else {
-                        s.setStatus(SegmentStatus.SEALED);
-                        s.setSealedAt(System.currentTimeMillis());
-                        s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
-                        writeState(s);
-                        sealed.add(s.getId());
+            try {
+                synchronized (lock) {
+                    ensureOpen();
+                    for (StagingSegment st : all) {
+                        SegmentInfo s = st.info;
+                        String group = groupKey(s.getEndpoint(), s.getModel());
+                        boolean last = current.get(s.getModel()) == st && st.sealReason == null;
+                        if (last && !seal && !openByGroup.containsKey(group)
+                                && !limits.isFull(s.getRequestCount(), s.getBytes(), s.getTokens())) {
+                            s.setStatus(SegmentStatus.OPEN);
+                            writeState(s);
+                            openByGroup.put(group, s.getId());
+                        } else {
+                            s.setStatus(SegmentStatus.SEALED);
+                            s.setSealedAt(System.currentTimeMillis());
+                            s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
+                            writeState(s);
+                            sealed.add(s.getId());
+                        }
+                        segments.put(s.getId(), s);
                     }
-                    segments.put(s.getId(), s);
+                    committed = true;
                 }
-                committed = true;
+            } finally {
+                runDeferred();
             }
             return sealed;
         }
@@ -491,26 +527,30 @@ public class FileBatchStore implements BatchStore {
             for (StagingSegment st : all) {
                 st.flushAndClose();
             }
-            synchronized (lock) {
-                ensureOpen();
-                for (StagingSegment st : all) {
-                    SegmentInfo s = st.info;
-                    s.setStatus(SegmentStatus.SEALED);
-                    s.setSealedAt(System.currentTimeMillis());
-                    s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
-                    prepare.accept(s);
-                    if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
-                        throw new IllegalStateException("a prepared segment must be sealed or later, was "
-                                                        + s.getStatus());
+            try {
+                synchronized (lock) {
+                    ensureOpen();
+                    for (StagingSegment st : all) {
+                        SegmentInfo s = st.info;
+                        s.setStatus(SegmentStatus.SEALED);
+                        s.setSealedAt(System.currentTimeMillis());
+                        s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
+                        prepare.accept(s);
+                        if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
+                            throw new IllegalStateException("a prepared segment must be sealed or later, was "
+                                                            + s.getStatus());
+                        }
                     }
+                    for (StagingSegment st : all) {
+                        SegmentInfo s = st.info;
+                        writeState(s);
+                        segments.put(s.getId(), s);
+                        out.add(s.copy());
+                    }
+                    committed = true;
                 }
-                for (StagingSegment st : all) {
-                    SegmentInfo s = st.info;
-                    writeState(s);
-                    segments.put(s.getId(), s);
-                    out.add(s.copy());
-                }
-                committed = true;
+            } finally {
+                runDeferred();
             }
             return out;
         }
@@ -647,14 +687,18 @@ public class FileBatchStore implements BatchStore {
     @Override
     public List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException {
         List<String> ids = new ArrayList<>();
-        synchronized (lock) {
-            ensureOpen();
-            for (String id : new ArrayList<>(openByGroup.values())) {
-                SegmentInfo s = segments.get(id);
-                if (s != null && s.getRequestCount() > 0 && filter.test(s)) {
-                    ids.add(sealLocked(s, reason));
+        try {
+            synchronized (lock) {
+                ensureOpen();
+                for (String id : new ArrayList<>(openByGroup.values())) {
+                    SegmentInfo s = segments.get(id);
+                    if (s != null && s.getRequestCount() > 0 && filter.test(s)) {
+                        ids.add(sealLocked(s, reason));
+                    }
                 }
             }
+        } finally {
+            runDeferred();
         }
         return ids;
     }
@@ -662,18 +706,23 @@ public class FileBatchStore implements BatchStore {
     private String sealLocked(SegmentInfo s, String reason) throws IOException {
         OpenFiles f = openFiles.remove(s.getId());
         if (f != null) {
-            if (syncPolicy != SyncPolicy.NEVER) {
-                f.data.force(false);
-                if (f.carry != null) {
-                    f.carry.force(false);
-                }
-            }
             dirty.remove(f.data);
-            f.data.close();
             if (f.carry != null) {
                 dirty.remove(f.carry);
-                f.carry.close();
             }
+            // the data reaches the disk before the SEALED state does (both after the lock is released)
+            defer(() -> {
+                if (syncPolicy != SyncPolicy.NEVER) {
+                    f.data.force(false);
+                    if (f.carry != null) {
+                        f.carry.force(false);
+                    }
+                }
+                f.data.close();
+                if (f.carry != null) {
+                    f.carry.close();
+                }
+            });
         }
         openByGroup.remove(groupKey(s.getEndpoint(), s.getModel()));
         s.setStatus(SegmentStatus.SEALED);
@@ -687,83 +736,91 @@ public class FileBatchStore implements BatchStore {
 
     @Override
     public void update(SegmentInfo segment) throws IOException {
-        synchronized (lock) {
-            ensureOpen();
-            SegmentInfo current = segments.get(segment.getId());
-            if (current == null) {
-                throw new IllegalStateException("Unknown segment " + segment.getId());
+        try {
+            synchronized (lock) {
+                ensureOpen();
+                SegmentInfo current = segments.get(segment.getId());
+                if (current == null) {
+                    throw new IllegalStateException("Unknown segment " + segment.getId());
+                }
+                if (current.getStatus() == SegmentStatus.OPEN) {
+                    throw new IllegalStateException("Segment " + segment.getId() + " is open; seal it first");
+                }
+                SegmentInfo copy = segment.copy();
+                writeState(copy);
+                segments.put(copy.getId(), copy);
             }
-            if (current.getStatus() == SegmentStatus.OPEN) {
-                throw new IllegalStateException("Segment " + segment.getId() + " is open; seal it first");
-            }
-            SegmentInfo copy = segment.copy();
-            writeState(copy);
-            segments.put(copy.getId(), copy);
+        } finally {
+            runDeferred();
         }
     }
 
     @Override
     public SegmentInfo createSealedSegment(String endpoint, String model, int attempt, String parentId,
                                            List<SpoolRecord> records) throws IOException {
-        synchronized (lock) {
-            ensureOpen();
-            SegmentInfo s = new SegmentInfo();
-            s.setId(SegmentIds.next());
-            s.setName(name);
-            s.setEndpoint(endpoint);
-            s.setModel(model);
-            s.setAttempt(attempt);
-            s.setParentId(parentId);
-            s.setCreatedAt(System.currentTimeMillis());
-            s.setStatus(SegmentStatus.OPEN);
-            // data first, then the state that makes it visible: a crash in between leaves only an unreferenced file
-            Path tmpData = segmentsDir.resolve(s.getId() + ".jsonl.tmp");
-            Path tmpCarry = segmentsDir.resolve(s.getId() + ".carry.jsonl.tmp");
-            long bytes = 0;
-            long tokens = 0;
-            try (FileChannel data = FileChannel.open(tmpData, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                OpenFiles f = new OpenFiles(s.getId(), data);
-                for (SpoolRecord r : records) {
-                    ByteBuffer b = ByteBuffer.allocate(r.line().length + 1);
-                    b.put(r.line()).put(NEWLINE).flip();
-                    writeFully(data, b);
-                    bytes += r.line().length + 1;
-                    tokens += r.tokens();
-                    if (r.carriedHeaders() != null) {
-                        if (f.carry == null) {
-                            f.carry = FileChannel.open(tmpCarry, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            synchronized (lock) {
+                ensureOpen();
+                SegmentInfo s = new SegmentInfo();
+                s.setId(SegmentIds.next());
+                s.setName(name);
+                s.setEndpoint(endpoint);
+                s.setModel(model);
+                s.setAttempt(attempt);
+                s.setParentId(parentId);
+                s.setCreatedAt(System.currentTimeMillis());
+                s.setStatus(SegmentStatus.OPEN);
+                // data first, then the state that makes it visible: a crash in between leaves only an unreferenced file
+                Path tmpData = segmentsDir.resolve(s.getId() + ".jsonl.tmp");
+                Path tmpCarry = segmentsDir.resolve(s.getId() + ".carry.jsonl.tmp");
+                long bytes = 0;
+                long tokens = 0;
+                try (FileChannel data = FileChannel.open(tmpData, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    OpenFiles f = new OpenFiles(s.getId(), data);
+                    for (SpoolRecord r : records) {
+                        ByteBuffer b = ByteBuffer.allocate(r.line().length + 1);
+                        b.put(r.line()).put(NEWLINE).flip();
+                        writeFully(data, b);
+                        bytes += r.line().length + 1;
+                        tokens += r.tokens();
+                        if (r.carriedHeaders() != null) {
+                            if (f.carry == null) {
+                                f.carry = FileChannel.open(tmpCarry, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                            }
+                            writeCarry(f, r);
                         }
-                        writeCarry(f, r);
                     }
-                }
-                if (syncPolicy != SyncPolicy.NEVER) {
-                    data.force(false);
-                }
-                if (f.carry != null) {
                     if (syncPolicy != SyncPolicy.NEVER) {
-                        f.carry.force(false);
+                        data.force(false);
                     }
-                    f.carry.close();
+                    if (f.carry != null) {
+                        if (syncPolicy != SyncPolicy.NEVER) {
+                            f.carry.force(false);
+                        }
+                        f.carry.close();
+                    }
                 }
+                restrict(tmpData);
+                move(tmpData, dataFile(s.getId()));
+                if (Files.exists(tmpCarry)) {
+                    restrict(tmpCarry);
+                    move(tmpCarry, carryFile(s.getId()));
+                }
+                s.setRequestCount(records.size());
+                s.setBytes(bytes);
+                s.setTokens(tokens);
+                s.setStatus(SegmentStatus.SEALED);
+                s.setSealedAt(System.currentTimeMillis());
+                s.setSealReason("retry of " + parentId);
+                writeState(s);
+                segments.put(s.getId(), s);
+                for (SpoolRecord r : records) {
+                    customIds.add(hash(r.customId()));
+                }
+                return s.copy();
             }
-            restrict(tmpData);
-            move(tmpData, dataFile(s.getId()));
-            if (Files.exists(tmpCarry)) {
-                restrict(tmpCarry);
-                move(tmpCarry, carryFile(s.getId()));
-            }
-            s.setRequestCount(records.size());
-            s.setBytes(bytes);
-            s.setTokens(tokens);
-            s.setStatus(SegmentStatus.SEALED);
-            s.setSealedAt(System.currentTimeMillis());
-            s.setSealReason("retry of " + parentId);
-            writeState(s);
-            segments.put(s.getId(), s);
-            for (SpoolRecord r : records) {
-                customIds.add(hash(r.customId()));
-            }
-            return s.copy();
+        } finally {
+            runDeferred();
         }
     }
 
@@ -864,18 +921,33 @@ public class FileBatchStore implements BatchStore {
 
     @Override
     public void complete(SegmentInfo segment) throws IOException {
+        SegmentInfo s = segment.copy();
+        s.setStatus(SegmentStatus.DONE);
+        // the ids are read without the lock (a segment file can be 200 MB); requests resubmitted in a child
+        // segment keep their ids reserved
+        LongHashSet ids = new LongHashSet(Math.max(16, s.getRequestCount()));
+        readRequests(s.getId(), line -> ids.add(hash(customIdOf(line))));
+        LongHashSet keep = new LongHashSet(16);
+        for (SegmentInfo child : segments()) {
+            if (s.getId().equals(child.getParentId())) {
+                readRequests(child.getId(), line -> keep.add(hash(customIdOf(line))));
+            }
+        }
         synchronized (lock) {
             ensureOpen();
-            SegmentInfo s = segment.copy();
-            s.setStatus(SegmentStatus.DONE);
-            readRequests(s.getId(), line -> customIds.remove(hash(customIdOf(line))));
+            ids.forEach(h -> {
+                if (!keep.contains(h)) {
+                    customIds.remove(h);
+                }
+            });
             appendHistory(s);
-            // state DONE first: a crash after this point only leaves files that the next start deletes
-            writeState(s);
             checkpoints.remove(s.getId());
             segments.remove(s.getId());
-            deleteSegmentFiles(s.getId());
         }
+        // state DONE first: a crash after this point only leaves files that the next start deletes
+        writeState(s);
+        deleteSegmentFiles(s.getId());
+        stateWrites.remove(s.getId());
     }
 
     private void deleteSegmentFiles(String id) throws IOException {
@@ -932,19 +1004,75 @@ public class FileBatchStore implements BatchStore {
         }
     }
 
+    /**
+     * Persists a segment state (write a temp file, fsync, rename). Called with the store lock held, it only queues
+     * the write, which the calling thread performs after releasing the lock ({@link #runDeferred}): an fsync takes
+     * tens of milliseconds and must not stall the producers. A version number keeps an older state from replacing a
+     * newer one when two threads write the same segment.
+     */
     private void writeState(SegmentInfo s) throws IOException {
-        Path target = stateFile(s.getId());
-        Path tmp = segmentsDir.resolve(s.getId() + ".state.json.tmp");
+        String id = s.getId();
         byte[] json = mapper.writeValueAsBytes(s);
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, ByteBuffer.wrap(json));
-            if (syncPolicy != SyncPolicy.NEVER) {
-                ch.force(false);
+        long version = stateVersions.incrementAndGet();
+        if (Thread.holdsLock(lock)) {
+            deferred.get().add(() -> persistState(id, version, json));
+        } else {
+            persistState(id, version, json);
+        }
+    }
+
+    /** Queues work (an fsync, a close) to run after the store lock is released, in order. */
+    private void defer(IoAction action) {
+        deferred.get().add(action);
+    }
+
+    /** Runs what this thread queued while it held the store lock. */
+    private void runDeferred() throws IOException {
+        List<IoAction> actions = deferred.get();
+        if (actions.isEmpty()) {
+            return;
+        }
+        List<IoAction> copy = new ArrayList<>(actions);
+        actions.clear();
+        IOException first = null;
+        for (IoAction a : copy) {
+            try {
+                a.run();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                }
             }
         }
-        restrict(tmp);
-        move(tmp, target);
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    private void persistState(String id, long version, byte[] json) throws IOException {
+        long[] written = stateWrites.computeIfAbsent(id, k -> new long[1]);
+        synchronized (written) {
+            if (version < written[0]) {
+                return;
+            }
+            Path target = stateFile(id);
+            Path tmp = segmentsDir.resolve(id + ".state.json.tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                writeFully(ch, ByteBuffer.wrap(json));
+                if (syncPolicy != SyncPolicy.NEVER) {
+                    ch.force(false);
+                }
+            }
+            restrict(tmp);
+            move(tmp, target);
+            written[0] = version;
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {
@@ -1025,6 +1153,11 @@ public class FileBatchStore implements BatchStore {
             } catch (IOException e) {
                 LOG.debug("Error releasing the store lock: {}", e.getMessage());
             }
+        }
+        try {
+            runDeferred();
+        } catch (IOException e) {
+            LOG.warn("Store '{}': cannot write the state of open segments on close: {}", name, e.getMessage());
         }
     }
 
