@@ -1,0 +1,237 @@
+package dev.camelbatch.openaibatch.bench;
+
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.HttpResponse;
+import com.openai.models.batches.Batch;
+import com.openai.models.batches.BatchCreateParams;
+import com.openai.models.files.FileCreateParams;
+import com.openai.models.files.FileObject;
+import com.openai.models.files.FilePurpose;
+import dev.camelbatch.openaibatch.OpenAIBatchComponent;
+import dev.camelbatch.openaibatch.OpenAIBatchConstants;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+
+/**
+ * End to end (issue 9): N chat requests through the simulator with zero model latency, from the first request sent
+ * to the last result delivered, for the component and for a hand-written loop over the official
+ * {@code com.openai:openai-java} SDK doing the same job the way its documentation shows (write JSONL, upload, create,
+ * poll, download, parse, match by custom id, delete the files). The simulator runs in a JVM of its own.
+ * <p>
+ * Arguments: {@code [requests=1000000] [run=both|component|sdk] [senders=2]}. Run the component alone with
+ * {@code -Xmx64m} to check its heap.
+ */
+public final class EndToEndBenchmark {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String KEY = "sk-bench-e2e";
+    private static final int PER_BATCH = 50_000;
+    private static final long POLL_MS = 100;
+
+    private EndToEndBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 1_000_000;
+        String run = args.length > 1 ? args[1] : "both";
+        int senders = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        Path dir = Files.createTempDirectory("openai-batch-e2e-");
+        System.out.printf("end-to-end benchmark: %,d chat requests, %d per batch, poll every %d ms, %s%n", n,
+                PER_BATCH, POLL_MS, HeapMeter.machine());
+        try (SimulatorProcess sim = new SimulatorProcess(KEY, 5, PER_BATCH, dir.resolve("sim"))) {
+            double component = 0;
+            double sdk = 0;
+            if (!"sdk".equals(run)) {
+                component = component(sim.baseUrl(), dir, n, senders);
+            }
+            if (!"component".equals(run)) {
+                reset(sim.baseUrl());
+                sdk = sdkLoop(sim.baseUrl(), dir, n);
+            }
+            if ("both".equals(run)) {
+                double ratio = component / sdk;
+                System.out.printf("ratio component/SDK loop (time) %.2f (target <= 1.0: %s)%n", ratio,
+                        ratio <= 1.0 ? "met" : "MISSED");
+            }
+        } finally {
+            IngestBenchmark.deleteTree(dir);
+        }
+    }
+
+    private static double component(String baseUrl, Path dir, int n, int senders) throws Exception {
+        CountDownLatch done = new CountDownLatch(n);
+        AtomicLong wrong = new AtomicLong();
+        CamelContext context = new DefaultCamelContext();
+        OpenAIBatchComponent component = new OpenAIBatchComponent();
+        component.getConfiguration().setApiKey(KEY);
+        component.getConfiguration().setBaseUrl(baseUrl);
+        component.getConfiguration().setStoreDirectory(dir.resolve("store").toString());
+        context.addComponent("openai-batch", component);
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:in").to("openai-batch:e2e?model=gpt-4o-mini&maxRequestsPerBatch=" + PER_BATCH
+                                     + "&batchTimeout=500");
+                from("openai-batch:e2e?pollInterval=" + POLL_MS + "&maxPollInterval=" + POLL_MS * 4
+                     + "&maxInFlightBatches=100")
+                        .process(e -> {
+                            String id = e.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID, String.class);
+                            int i = Integer.parseInt(id.substring(2));
+                            if (!("1 + " + i + " = " + (i + 1)).equals(e.getMessage().getBody(String.class))) {
+                                wrong.incrementAndGet();
+                            }
+                            done.countDown();
+                        });
+            }
+        });
+        context.start();
+        ProducerTemplate template = context.createProducerTemplate();
+        double seconds;
+        double peak;
+        double live;
+        try (HeapMeter heap = new HeapMeter()) {
+            long t0 = System.nanoTime();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < senders; t++) {
+                final int offset = t;
+                Thread th = new Thread(() -> {
+                    for (int i = offset; i < n; i += senders) {
+                        final int k = i;
+                        template.send("direct:in", ex -> {
+                            ex.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, "r-" + k);
+                            ex.getMessage().setBody("Calculate: 1 + " + k + " = ");
+                        });
+                    }
+                }, "sender-" + t);
+                th.start();
+                threads.add(th);
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            long sent = System.nanoTime();
+            template.send("direct:in", ex -> ex.getMessage().setHeader(OpenAIBatchConstants.FLUSH, true));
+            if (!done.await(60, TimeUnit.MINUTES)) {
+                throw new IllegalStateException(done.getCount() + " results missing");
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+            peak = heap.peakMb();
+            live = heap.maxLiveMb();
+            System.out.printf("component:  %,d results in %.1f s (all sent after %.1f s, %d senders), %,.0f req/s;"
+                              + " peak heap %.0f MB, max live heap %.0f MB, wrong answers %d%n", n, seconds,
+                    (sent - t0) / 1e9, senders, n / seconds, peak, live, wrong.get());
+        }
+        context.stop();
+        return seconds;
+    }
+
+    /** The loop a user writes with the SDK, as its documentation shows it. */
+    private static double sdkLoop(String baseUrl, Path dir, int n) throws Exception {
+        OpenAIClient client = OpenAIOkHttpClient.builder().apiKey(KEY).baseUrl(baseUrl).build();
+        long wrong = 0;
+        long matched = 0;
+        double seconds;
+        double peak;
+        double live;
+        try (HeapMeter heap = new HeapMeter()) {
+            long t0 = System.nanoTime();
+            Map<String, Integer> sent = new HashMap<>();
+            List<Batch> pending = new ArrayList<>();
+            for (int start = 0; start < n; start += PER_BATCH) {
+                Path jsonl = dir.resolve("sdk-" + start + ".jsonl");
+                try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(jsonl), 1 << 16)) {
+                    for (int i = start; i < Math.min(n, start + PER_BATCH); i++) {
+                        String id = "r-" + i;
+                        sent.put(id, i);
+                        var line = MAPPER.createObjectNode();
+                        line.put("custom_id", id).put("method", "POST").put("url", "/v1/chat/completions");
+                        var body = line.putObject("body");
+                        body.put("model", "gpt-4o-mini");
+                        body.putArray("messages").addObject().put("role", "user")
+                                .put("content", "Calculate: 1 + " + i + " = ");
+                        out.write(MAPPER.writeValueAsBytes(line));
+                        out.write('\n');
+                    }
+                }
+                FileObject file = client.files().create(FileCreateParams.builder().file(jsonl)
+                        .purpose(FilePurpose.BATCH).build());
+                Files.delete(jsonl);
+                pending.add(client.batches().create(BatchCreateParams.builder().inputFileId(file.id())
+                        .endpoint(BatchCreateParams.Endpoint.V1_CHAT_COMPLETIONS)
+                        .completionWindow(BatchCreateParams.CompletionWindow._24H).build()));
+            }
+            while (!pending.isEmpty()) {
+                Thread.sleep(POLL_MS);
+                for (Iterator<Batch> it = pending.iterator(); it.hasNext();) {
+                    Batch b = client.batches().retrieve(it.next().id());
+                    // the SDK's enum-like values compare with equals()
+                    if (!Batch.Status.COMPLETED.equals(b.status())) {
+                        if (Batch.Status.FAILED.equals(b.status()) || Batch.Status.EXPIRED.equals(b.status())
+                                || Batch.Status.CANCELLED.equals(b.status())) {
+                            throw new IllegalStateException("batch " + b.id() + " " + b.status());
+                        }
+                        continue;
+                    }
+                    it.remove();
+                    try (HttpResponse response = client.files().content(b.outputFileId().orElseThrow());
+                         BufferedReader in = new BufferedReader(new InputStreamReader(response.body(),
+                                 StandardCharsets.UTF_8))) {
+                        String l;
+                        while ((l = in.readLine()) != null) {
+                            JsonNode node = MAPPER.readTree(l);
+                            Integer i = sent.remove(node.get("custom_id").asText());
+                            String content = node.path("response").path("body").path("choices").path(0)
+                                    .path("message").path("content").asText();
+                            if (i == null || !content.equals("1 + " + i + " = " + (i + 1))) {
+                                wrong++;
+                            } else {
+                                matched++;
+                            }
+                        }
+                    }
+                    client.files().delete(b.inputFileId());
+                    client.files().delete(b.outputFileId().orElseThrow());
+                }
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+            peak = heap.peakMb();
+            live = heap.maxLiveMb();
+        }
+        client.close();
+        System.out.printf("SDK loop:   %,d results in %.1f s, %,.0f req/s; peak heap %.0f MB, max live heap %.0f MB,"
+                          + " wrong or unmatched %d%n", matched, seconds, matched / seconds, peak, live, wrong);
+        return seconds;
+    }
+
+    private static void reset(String baseUrl) throws Exception {
+        String root = baseUrl.substring(0, baseUrl.length() - "/v1".length());
+        HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(root + "/__simulator/reset"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), BodyHandlers.discarding());
+    }
+
+}
