@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -53,6 +54,12 @@ final class MonitoredBatchStore implements BatchStore {
             @Override
             public void add(String model, SpoolRecord record) throws IOException {
                 doc.add(model, record);
+                added++;
+            }
+
+            @Override
+            public void add(String model, SpoolRecord record, long lineNumber) throws IOException {
+                doc.add(model, record, lineNumber);
                 added++;
             }
 
@@ -150,6 +157,31 @@ final class MonitoredBatchStore implements BatchStore {
     @Override
     public List<SegmentInfo> history(int max) {
         return delegate.history(max);
+    }
+
+    @Override
+    public boolean supportsLeases() {
+        return delegate.supportsLeases();
+    }
+
+    @Override
+    public boolean tryClaim(String segmentId, String owner, long leaseMillis) throws IOException {
+        return delegate.tryClaim(segmentId, owner, leaseMillis);
+    }
+
+    @Override
+    public Set<String> renewLeases(String owner, long leaseMillis) throws IOException {
+        return delegate.renewLeases(owner, leaseMillis);
+    }
+
+    @Override
+    public void releaseLease(String segmentId, String owner) throws IOException {
+        delegate.releaseLease(segmentId, owner);
+    }
+
+    @Override
+    public void releaseLeases(String owner) throws IOException {
+        delegate.releaseLeases(owner);
     }
 
     @Override

@@ -163,16 +163,22 @@ public class OpenAIBatchProducer extends DefaultProducer {
                 long lineNo = reader.lineNumber();
                 RequestConverter.Converted c = converter.documentLine(raw, lineNo, model, carried);
                 try {
-                    doc.add(c.model(), c.record());
+                    doc.add(c.model(), c.record(), lineNo);
                 } catch (DuplicateCustomIdException e) {
-                    throw new InvalidRequestException("custom_id", lineNo, e.getMessage());
+                    // a store that checks in chunks (JDBC) may find the duplicate of an earlier line only now
+                    throw new InvalidRequestException("custom_id", e.getLineNumber() > 0 ? e.getLineNumber() : lineNo,
+                            e.getMessage());
                 }
                 count++;
             }
             if (count == 0) {
                 throw new InvalidRequestException("body", "the JSONL document has no request lines");
             }
-            return new DocumentResult(count, doc.commit(seal));
+            try {
+                return new DocumentResult(count, doc.commit(seal));
+            } catch (DuplicateCustomIdException e) {
+                throw new InvalidRequestException("custom_id", e.getLineNumber(), e.getMessage());
+            }
         }
     }
 

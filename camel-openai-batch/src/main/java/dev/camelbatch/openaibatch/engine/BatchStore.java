@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -44,6 +45,15 @@ public interface BatchStore extends AutoCloseable {
          * @throws DuplicateCustomIdException when the id is spooled already or repeats an earlier line
          */
         void add(String model, SpoolRecord record) throws IOException;
+
+        /**
+         * Adds one request, naming its line in the document. A store that checks duplicates against the spooled
+         * requests in chunks (a database) may find a duplicate only at a later {@code add} or at {@link #commit};
+         * the exception then names this line ({@link DuplicateCustomIdException#getLineNumber()}).
+         */
+        default void add(String model, SpoolRecord record, long lineNumber) throws IOException {
+            add(model, record);
+        }
 
         /** Makes every line visible at once; with {@code seal} all its segments are sealed. Returns those sealed. */
         List<String> commit(boolean seal) throws IOException;
@@ -109,6 +119,42 @@ public interface BatchStore extends AutoCloseable {
 
     /** The most recent compact records of finished segments, newest last. */
     List<SegmentInfo> history(int max);
+
+    // ---------------------------------------------------------------- leases (several nodes)
+
+    /**
+     * Whether several engines (nodes) may drive this store's segments at the same time, each segment by the one
+     * engine that holds its lease. Stores for one JVM (the file store) return false, and the lease methods below
+     * always succeed.
+     */
+    default boolean supportsLeases() {
+        return false;
+    }
+
+    /**
+     * Claims the lease of a sealed segment for the owner until {@code leaseMillis} from now, or extends it when the
+     * owner holds it already. Fails (false) while another owner holds a lease that has not expired.
+     */
+    default boolean tryClaim(String segmentId, String owner, long leaseMillis) throws IOException {
+        return true;
+    }
+
+    /**
+     * Extends every lease the owner holds (expired ones too, as long as no other owner took them over).
+     *
+     * @return the ids of the segments whose leases the owner holds now (empty for stores without leases)
+     */
+    default Set<String> renewLeases(String owner, long leaseMillis) throws IOException {
+        return Set.of();
+    }
+
+    /** Gives up the owner's lease of one segment (another node may claim it at once). */
+    default void releaseLease(String segmentId, String owner) throws IOException {
+    }
+
+    /** Gives up every lease the owner holds, e.g. when its engine stops. */
+    default void releaseLeases(String owner) throws IOException {
+    }
 
     @Override
     void close();

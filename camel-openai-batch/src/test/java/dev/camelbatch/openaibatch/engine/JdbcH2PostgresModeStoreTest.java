@@ -1,0 +1,34 @@
+package dev.camelbatch.openaibatch.engine;
+
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The store contract on {@link JdbcBatchStore} over H2 in PostgreSQL compatibility mode, with a table prefix. */
+class JdbcH2PostgresModeStoreTest extends BatchStoreContract {
+
+    static JdbcConnectionPool db;
+
+    @BeforeAll
+    static void database() {
+        db = TestDatabases.h2(true);
+    }
+
+    @AfterAll
+    static void dispose() {
+        db.dispose();
+    }
+
+    @Override
+    BatchStore create(String name) throws Exception {
+        JdbcBatchStore store = new JdbcBatchStore(db, name, "myapp_batch_", SyncPolicy.ALWAYS, MAPPER,
+                tmp.resolve("work"));
+        store.start();
+        return store;
+    }
+
+    @Override
+    boolean shared() {
+        return true;
+    }
+}
