@@ -56,6 +56,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "configuration": target.setConfiguration(property(camelContext, dev.camelbatch.openaibatch.OpenAIBatchConfiguration.class, value)); return true;
         case "connecttimeout":
         case "connectTimeout": getOrCreateConfiguration(target).setConnectTimeout(property(camelContext, long.class, value)); return true;
+        case "datasource":
+        case "dataSource": getOrCreateConfiguration(target).setDataSource(property(camelContext, javax.sql.DataSource.class, value)); return true;
         case "deletefiles":
         case "deleteFiles": getOrCreateConfiguration(target).setDeleteFiles(property(camelContext, boolean.class, value)); return true;
         case "endpoint": getOrCreateConfiguration(target).setEndpoint(property(camelContext, java.lang.String.class, value)); return true;
@@ -81,6 +83,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "healthCheckSpoolStallTime": target.setHealthCheckSpoolStallTime(property(camelContext, long.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "leaseduration":
+        case "leaseDuration": getOrCreateConfiguration(target).setLeaseDuration(property(camelContext, long.class, value)); return true;
         case "limit": getOrCreateConfiguration(target).setLimit(property(camelContext, int.class, value)); return true;
         case "listall":
         case "listAll": getOrCreateConfiguration(target).setListAll(property(camelContext, boolean.class, value)); return true;
@@ -109,6 +113,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "metricsenabled":
         case "metricsEnabled": target.setMetricsEnabled(property(camelContext, boolean.class, value)); return true;
         case "model": getOrCreateConfiguration(target).setModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "nodeid":
+        case "nodeId": getOrCreateConfiguration(target).setNodeId(property(camelContext, java.lang.String.class, value)); return true;
         case "operation": getOrCreateConfiguration(target).setOperation(property(camelContext, dev.camelbatch.openaibatch.OpenAIBatchOperation.class, value)); return true;
         case "organization": getOrCreateConfiguration(target).setOrganization(property(camelContext, java.lang.String.class, value)); return true;
         case "outputformat":
@@ -143,6 +149,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "syncPolicy": getOrCreateConfiguration(target).setSyncPolicy(property(camelContext, dev.camelbatch.openaibatch.engine.SyncPolicy.class, value)); return true;
         case "systemmessage":
         case "systemMessage": getOrCreateConfiguration(target).setSystemMessage(property(camelContext, java.lang.String.class, value)); return true;
+        case "tableprefix":
+        case "tablePrefix": getOrCreateConfiguration(target).setTablePrefix(property(camelContext, java.lang.String.class, value)); return true;
         case "tokenencoding":
         case "tokenEncoding": getOrCreateConfiguration(target).setTokenEncoding(property(camelContext, java.lang.String.class, value)); return true;
         case "track": getOrCreateConfiguration(target).setTrack(property(camelContext, boolean.class, value)); return true;
@@ -183,6 +191,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "configuration": return dev.camelbatch.openaibatch.OpenAIBatchConfiguration.class;
         case "connecttimeout":
         case "connectTimeout": return long.class;
+        case "datasource":
+        case "dataSource": return javax.sql.DataSource.class;
         case "deletefiles":
         case "deleteFiles": return boolean.class;
         case "endpoint": return java.lang.String.class;
@@ -208,6 +218,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "healthCheckSpoolStallTime": return long.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "leaseduration":
+        case "leaseDuration": return long.class;
         case "limit": return int.class;
         case "listall":
         case "listAll": return boolean.class;
@@ -236,6 +248,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "metricsenabled":
         case "metricsEnabled": return boolean.class;
         case "model": return java.lang.String.class;
+        case "nodeid":
+        case "nodeId": return java.lang.String.class;
         case "operation": return dev.camelbatch.openaibatch.OpenAIBatchOperation.class;
         case "organization": return java.lang.String.class;
         case "outputformat":
@@ -270,6 +284,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "syncPolicy": return dev.camelbatch.openaibatch.engine.SyncPolicy.class;
         case "systemmessage":
         case "systemMessage": return java.lang.String.class;
+        case "tableprefix":
+        case "tablePrefix": return java.lang.String.class;
         case "tokenencoding":
         case "tokenEncoding": return java.lang.String.class;
         case "track": return boolean.class;
@@ -311,6 +327,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "configuration": return target.getConfiguration();
         case "connecttimeout":
         case "connectTimeout": return getOrCreateConfiguration(target).getConnectTimeout();
+        case "datasource":
+        case "dataSource": return getOrCreateConfiguration(target).getDataSource();
         case "deletefiles":
         case "deleteFiles": return getOrCreateConfiguration(target).isDeleteFiles();
         case "endpoint": return getOrCreateConfiguration(target).getEndpoint();
@@ -336,6 +354,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "healthCheckSpoolStallTime": return target.getHealthCheckSpoolStallTime();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "leaseduration":
+        case "leaseDuration": return getOrCreateConfiguration(target).getLeaseDuration();
         case "limit": return getOrCreateConfiguration(target).getLimit();
         case "listall":
         case "listAll": return getOrCreateConfiguration(target).isListAll();
@@ -364,6 +384,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "metricsenabled":
         case "metricsEnabled": return target.isMetricsEnabled();
         case "model": return getOrCreateConfiguration(target).getModel();
+        case "nodeid":
+        case "nodeId": return getOrCreateConfiguration(target).getNodeId();
         case "operation": return getOrCreateConfiguration(target).getOperation();
         case "organization": return getOrCreateConfiguration(target).getOrganization();
         case "outputformat":
@@ -398,6 +420,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "syncPolicy": return getOrCreateConfiguration(target).getSyncPolicy();
         case "systemmessage":
         case "systemMessage": return getOrCreateConfiguration(target).getSystemMessage();
+        case "tableprefix":
+        case "tablePrefix": return getOrCreateConfiguration(target).getTablePrefix();
         case "tokenencoding":
         case "tokenEncoding": return getOrCreateConfiguration(target).getTokenEncoding();
         case "track": return getOrCreateConfiguration(target).isTrack();

@@ -46,6 +46,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "carryHeaders": target.getConfiguration().setCarryHeaders(property(camelContext, java.lang.String.class, value)); return true;
         case "connecttimeout":
         case "connectTimeout": target.getConfiguration().setConnectTimeout(property(camelContext, long.class, value)); return true;
+        case "datasource":
+        case "dataSource": target.getConfiguration().setDataSource(property(camelContext, javax.sql.DataSource.class, value)); return true;
         case "deletefiles":
         case "deleteFiles": target.getConfiguration().setDeleteFiles(property(camelContext, boolean.class, value)); return true;
         case "endpoint": target.getConfiguration().setEndpoint(property(camelContext, java.lang.String.class, value)); return true;
@@ -61,6 +63,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "flushOnSplitComplete": target.getConfiguration().setFlushOnSplitComplete(property(camelContext, boolean.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "leaseduration":
+        case "leaseDuration": target.getConfiguration().setLeaseDuration(property(camelContext, long.class, value)); return true;
         case "limit": target.getConfiguration().setLimit(property(camelContext, int.class, value)); return true;
         case "listall":
         case "listAll": target.getConfiguration().setListAll(property(camelContext, boolean.class, value)); return true;
@@ -85,6 +89,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "maxretries":
         case "maxRetries": target.getConfiguration().setMaxRetries(property(camelContext, int.class, value)); return true;
         case "model": target.getConfiguration().setModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "nodeid":
+        case "nodeId": target.getConfiguration().setNodeId(property(camelContext, java.lang.String.class, value)); return true;
         case "operation": target.getConfiguration().setOperation(property(camelContext, dev.camelbatch.openaibatch.OpenAIBatchOperation.class, value)); return true;
         case "organization": target.getConfiguration().setOrganization(property(camelContext, java.lang.String.class, value)); return true;
         case "outputformat":
@@ -119,6 +125,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "syncPolicy": target.getConfiguration().setSyncPolicy(property(camelContext, dev.camelbatch.openaibatch.engine.SyncPolicy.class, value)); return true;
         case "systemmessage":
         case "systemMessage": target.getConfiguration().setSystemMessage(property(camelContext, java.lang.String.class, value)); return true;
+        case "tableprefix":
+        case "tablePrefix": target.getConfiguration().setTablePrefix(property(camelContext, java.lang.String.class, value)); return true;
         case "tokenencoding":
         case "tokenEncoding": target.getConfiguration().setTokenEncoding(property(camelContext, java.lang.String.class, value)); return true;
         case "track": target.getConfiguration().setTrack(property(camelContext, boolean.class, value)); return true;
@@ -156,6 +164,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "carryHeaders": return java.lang.String.class;
         case "connecttimeout":
         case "connectTimeout": return long.class;
+        case "datasource":
+        case "dataSource": return javax.sql.DataSource.class;
         case "deletefiles":
         case "deleteFiles": return boolean.class;
         case "endpoint": return java.lang.String.class;
@@ -171,6 +181,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "flushOnSplitComplete": return boolean.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "leaseduration":
+        case "leaseDuration": return long.class;
         case "limit": return int.class;
         case "listall":
         case "listAll": return boolean.class;
@@ -195,6 +207,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "maxretries":
         case "maxRetries": return int.class;
         case "model": return java.lang.String.class;
+        case "nodeid":
+        case "nodeId": return java.lang.String.class;
         case "operation": return dev.camelbatch.openaibatch.OpenAIBatchOperation.class;
         case "organization": return java.lang.String.class;
         case "outputformat":
@@ -229,6 +243,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "syncPolicy": return dev.camelbatch.openaibatch.engine.SyncPolicy.class;
         case "systemmessage":
         case "systemMessage": return java.lang.String.class;
+        case "tableprefix":
+        case "tablePrefix": return java.lang.String.class;
         case "tokenencoding":
         case "tokenEncoding": return java.lang.String.class;
         case "track": return boolean.class;
@@ -267,6 +283,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "carryHeaders": return target.getConfiguration().getCarryHeaders();
         case "connecttimeout":
         case "connectTimeout": return target.getConfiguration().getConnectTimeout();
+        case "datasource":
+        case "dataSource": return target.getConfiguration().getDataSource();
         case "deletefiles":
         case "deleteFiles": return target.getConfiguration().isDeleteFiles();
         case "endpoint": return target.getConfiguration().getEndpoint();
@@ -282,6 +300,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "flushOnSplitComplete": return target.getConfiguration().isFlushOnSplitComplete();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "leaseduration":
+        case "leaseDuration": return target.getConfiguration().getLeaseDuration();
         case "limit": return target.getConfiguration().getLimit();
         case "listall":
         case "listAll": return target.getConfiguration().isListAll();
@@ -306,6 +326,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "maxretries":
         case "maxRetries": return target.getConfiguration().getMaxRetries();
         case "model": return target.getConfiguration().getModel();
+        case "nodeid":
+        case "nodeId": return target.getConfiguration().getNodeId();
         case "operation": return target.getConfiguration().getOperation();
         case "organization": return target.getConfiguration().getOrganization();
         case "outputformat":
@@ -340,6 +362,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "syncPolicy": return target.getConfiguration().getSyncPolicy();
         case "systemmessage":
         case "systemMessage": return target.getConfiguration().getSystemMessage();
+        case "tableprefix":
+        case "tablePrefix": return target.getConfiguration().getTablePrefix();
         case "tokenencoding":
         case "tokenEncoding": return target.getConfiguration().getTokenEncoding();
         case "track": return target.getConfiguration().isTrack();

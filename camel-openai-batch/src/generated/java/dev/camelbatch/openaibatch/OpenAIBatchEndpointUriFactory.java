@@ -24,7 +24,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(57);
+        Set<String> props = new HashSet<>(61);
         props.add("apiKey");
         props.add("azure");
         props.add("azureApiVersion");
@@ -37,6 +37,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("cancelStuckBatches");
         props.add("carryHeaders");
         props.add("connectTimeout");
+        props.add("dataSource");
         props.add("deleteFiles");
         props.add("endpoint");
         props.add("errorHandling");
@@ -45,6 +46,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("flushOnDocumentEnd");
         props.add("flushOnSplitComplete");
         props.add("lazyStartProducer");
+        props.add("leaseDuration");
         props.add("limit");
         props.add("listAll");
         props.add("listStatus");
@@ -59,6 +61,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("maxRetries");
         props.add("model");
         props.add("name");
+        props.add("nodeId");
         props.add("operation");
         props.add("organization");
         props.add("outputFormat");
@@ -78,6 +81,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("syncInterval");
         props.add("syncPolicy");
         props.add("systemMessage");
+        props.add("tablePrefix");
         props.add("tokenEncoding");
         props.add("track");
         props.add("trustAllCertificates");

@@ -2,6 +2,9 @@ package dev.camelbatch.openaibatch;
 
 import java.util.Map;
 
+import javax.sql.DataSource;
+
+import dev.camelbatch.openaibatch.engine.JdbcBatchStore;
 import dev.camelbatch.openaibatch.engine.SegmentLimits;
 import dev.camelbatch.openaibatch.engine.SyncPolicy;
 import org.apache.camel.RuntimeCamelException;
@@ -65,6 +68,27 @@ public class OpenAIBatchConfiguration implements Cloneable {
     @UriParam(label = "advanced", defaultValue = "1000", description = "Milliseconds between fsyncs with"
                                                                        + " syncPolicy=INTERVAL.")
     private long syncInterval = 1000;
+    @UriParam(label = "common", description = "A javax.sql.DataSource (#myDataSource, pooled) whose database holds"
+                                              + " the store instead of storeDirectory: PostgreSQL (or H2), shared"
+                                              + " by several nodes, each segment driven by the node that holds its"
+                                              + " lease. Tables are created when missing (tablePrefix); with"
+                                              + " PostgreSQL, syncPolicy ALWAYS commits spooled requests"
+                                              + " synchronously, INTERVAL and NEVER with synchronous_commit=off."
+                                              + " storeDirectory then holds only temporary files.")
+    private DataSource dataSource;
+    @UriParam(label = "common", defaultValue = JdbcBatchStore.DEFAULT_TABLE_PREFIX,
+              description = "Prefix of the JDBC store's tables (segments, requests, history), optionally with a"
+                            + " schema: myschema.openai_batch_.")
+    private String tablePrefix = JdbcBatchStore.DEFAULT_TABLE_PREFIX;
+    @UriParam(label = "consumer,advanced",
+              description = "The id of this node in the leases of the JDBC store; unique per node (default: host"
+                            + " name and process id, e.g. the pod name on Kubernetes).")
+    private String nodeId;
+    @UriParam(label = "consumer,advanced", defaultValue = "60000",
+              description = "How long (milliseconds) a node's lease on a segment lasts unless renewed (JDBC store;"
+                            + " renewed every quarter of it). When a node dies, the others take its segments over"
+                            + " after at most this long, from the last checkpoint.")
+    private long leaseDuration = 60_000;
 
     // ---------------------------------------------------------------- producer: requests
     @UriParam(label = "producer", defaultValue = "/v1/chat/completions",
@@ -357,6 +381,38 @@ public class OpenAIBatchConfiguration implements Cloneable {
 
     public void setSyncInterval(long syncInterval) {
         this.syncInterval = syncInterval;
+    }
+
+    public DataSource getDataSource() {
+        return dataSource;
+    }
+
+    public void setDataSource(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public String getTablePrefix() {
+        return tablePrefix;
+    }
+
+    public void setTablePrefix(String tablePrefix) {
+        this.tablePrefix = tablePrefix;
+    }
+
+    public String getNodeId() {
+        return nodeId;
+    }
+
+    public void setNodeId(String nodeId) {
+        this.nodeId = nodeId;
+    }
+
+    public long getLeaseDuration() {
+        return leaseDuration;
+    }
+
+    public void setLeaseDuration(long leaseDuration) {
+        this.leaseDuration = leaseDuration;
     }
 
     public String getEndpoint() {

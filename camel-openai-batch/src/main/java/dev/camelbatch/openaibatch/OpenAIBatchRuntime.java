@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import javax.sql.DataSource;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
@@ -18,6 +20,7 @@ import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.EngineConfig;
 import dev.camelbatch.openaibatch.engine.EngineListener;
 import dev.camelbatch.openaibatch.engine.FileBatchStore;
+import dev.camelbatch.openaibatch.engine.JdbcBatchStore;
 import dev.camelbatch.openaibatch.engine.LineSink;
 import dev.camelbatch.openaibatch.engine.UsageAccumulator;
 import org.apache.camel.CamelContext;
@@ -47,6 +50,8 @@ final class OpenAIBatchRuntime {
     /** Usage, cost and progress of the running engine's batches (issue 6). */
     private BatchMonitor usageMonitor;
     private OpenAIBatchUsage usageMBean;
+    /** The data source of a JDBC store (compared by identity), else null. */
+    private DataSource dataSource;
 
     private OpenAIBatchRuntime(String key, String name, BatchStore store, ObjectMapper mapper, Path workDir) {
         this.key = key;
@@ -61,15 +66,31 @@ final class OpenAIBatchRuntime {
     static OpenAIBatchRuntime acquire(OpenAIBatchEndpoint endpoint) throws Exception {
         OpenAIBatchConfiguration conf = endpoint.getConfiguration();
         Path base = storeDirectory(conf);
-        String key = base + "|" + endpoint.getName();
+        String key = key(conf, endpoint.getName());
         synchronized (RUNTIMES) {
             OpenAIBatchRuntime rt = RUNTIMES.get(key);
+            if (rt != null && rt.dataSource != conf.getDataSource()) {
+                throw new IllegalStateException("Two data sources of openai-batch:" + endpoint.getName() + " have the"
+                                                + " same identity hash; use one DataSource bean per database");
+            }
             if (rt == null) {
                 ObjectMapper mapper = OpenAIJson.mapper();
-                FileBatchStore store = new FileBatchStore(base, endpoint.getName(), conf.getSyncPolicy(),
-                        conf.getSyncInterval(), mapper);
-                store.start();
-                rt = new OpenAIBatchRuntime(key, endpoint.getName(), store, mapper, store.directory().resolve("work"));
+                if (conf.getDataSource() != null) {
+                    // the database holds the store; the directory only temporary files (uploads, downloads)
+                    Path work = base.resolve("jdbc-work")
+                            .resolve(endpoint.getName().replaceAll("[^A-Za-z0-9._-]", "_"));
+                    JdbcBatchStore store = new JdbcBatchStore(conf.getDataSource(), endpoint.getName(),
+                            conf.getTablePrefix(), conf.getSyncPolicy(), mapper, work.resolve("upload"));
+                    store.start();
+                    rt = new OpenAIBatchRuntime(key, endpoint.getName(), store, mapper, work);
+                    rt.dataSource = conf.getDataSource();
+                } else {
+                    FileBatchStore store = new FileBatchStore(base, endpoint.getName(), conf.getSyncPolicy(),
+                            conf.getSyncInterval(), mapper);
+                    store.start();
+                    rt = new OpenAIBatchRuntime(key, endpoint.getName(), store, mapper,
+                            store.directory().resolve("work"));
+                }
                 RUNTIMES.put(key, rt);
             }
             rt.refs++;
@@ -79,10 +100,23 @@ final class OpenAIBatchRuntime {
 
     /** The runtime of an endpoint's name if one is open in this JVM (without acquiring it), else {@code null}. */
     static OpenAIBatchRuntime peek(OpenAIBatchEndpoint endpoint) {
-        String key = storeDirectory(endpoint.getConfiguration()) + "|" + endpoint.getName();
+        String key = key(endpoint.getConfiguration(), endpoint.getName());
         synchronized (RUNTIMES) {
             return RUNTIMES.get(key);
         }
+    }
+
+    /**
+     * Endpoints of one name in the same store share a runtime: the same store directory, or the same data source
+     * (by identity) and table prefix.
+     */
+    static String key(OpenAIBatchConfiguration conf, String name) {
+        DataSource ds = conf.getDataSource();
+        if (ds != null) {
+            return "jdbc:" + ds.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(ds)) + "|"
+                   + conf.getTablePrefix() + "|" + name;
+        }
+        return storeDirectory(conf) + "|" + name;
     }
 
     static Path storeDirectory(OpenAIBatchConfiguration conf) {
@@ -181,6 +215,8 @@ final class OpenAIBatchRuntime {
         ec.maxEnqueuedTokens = conf.getMaxEnqueuedTokens();
         ec.submitRetryDelay = Math.min(5_000, Math.max(100, conf.getPollInterval()));
         ec.progressLogInterval = Math.max(conf.getPollInterval(), Math.min(60_000, conf.getMaxPollInterval()));
+        ec.nodeId = conf.getNodeId();
+        ec.leaseDuration = conf.getLeaseDuration();
         // usage, cost and progress are watched from outside the engine, through its sink and listener
         BatchMonitor usage = new BatchMonitor(name, OpenAIBatchPrices.resolve(conf, context),
                 UsageAccumulator.forName(name), ec.progressLogInterval);

@@ -30,6 +30,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private dev.camelbatch.openaibatch.OpenAIBatchConfiguration configuration;
     /**
+     * A javax.sql.DataSource (#myDataSource, pooled) whose database holds the store instead of storeDirectory:
+     * PostgreSQL (or H2), shared by several nodes, each segment driven by the node that holds its lease. Tables are
+     * created when missing (tablePrefix); with PostgreSQL, syncPolicy ALWAYS commits spooled requests synchronously,
+     * INTERVAL and NEVER with synchronous_commit=off. storeDirectory then holds only temporary files. The option is a
+     * javax.sql.DataSource type (a bean reference #bean:name where Spring cannot convert).
+     */
+    private javax.sql.DataSource dataSource;
+    /**
      * The OpenAI organization id (OpenAI-Organization header).
      */
     private String organization;
@@ -54,6 +62,11 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      * returns in every case.
      */
     private dev.camelbatch.openaibatch.engine.SyncPolicy syncPolicy = dev.camelbatch.openaibatch.engine.SyncPolicy.INTERVAL;
+    /**
+     * Prefix of the JDBC store's tables (segments, requests, history), optionally with a schema:
+     * myschema.openai_batch_.
+     */
+    private String tablePrefix = "openai_batch_";
     /**
      * A PriceTable bean used instead of the shipped default prices (priceTable entries still apply on top). The option
      * is a dev.camelbatch.openaibatch.engine.PriceTable type (a bean reference #bean:name where Spring cannot
@@ -123,6 +136,16 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      * Report a batch without progress for this many milliseconds as stuck; 0 = never.
      */
     private Long stuckBatchTimeout = 0L;
+    /**
+     * How long (milliseconds) a node's lease on a segment lasts unless renewed (JDBC store; renewed every quarter of
+     * it). When a node dies, the others take its segments over after at most this long, from the last checkpoint.
+     */
+    private Long leaseDuration = 60000L;
+    /**
+     * The id of this node in the leases of the JDBC store; unique per node (default: host name and process id, e.g.
+     * the pod name on Kubernetes).
+     */
+    private String nodeId;
     /**
      * Default body parameters that every request inherits unless its body sets them, e.g.
      * body.temperature=0&amp;body.max_tokens=64. Values are parsed as JSON when they are JSON (numbers, booleans,
@@ -358,6 +381,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
         this.configuration = configuration;
     }
 
+    public javax.sql.DataSource getDataSource() {
+        return dataSource;
+    }
+
+    public void setDataSource(javax.sql.DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
     public String getOrganization() {
         return organization;
     }
@@ -396,6 +427,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
 
     public void setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy syncPolicy) {
         this.syncPolicy = syncPolicy;
+    }
+
+    public String getTablePrefix() {
+        return tablePrefix;
+    }
+
+    public void setTablePrefix(String tablePrefix) {
+        this.tablePrefix = tablePrefix;
     }
 
     public dev.camelbatch.openaibatch.engine.PriceTable getPrices() {
@@ -508,6 +547,22 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
 
     public void setStuckBatchTimeout(Long stuckBatchTimeout) {
         this.stuckBatchTimeout = stuckBatchTimeout;
+    }
+
+    public Long getLeaseDuration() {
+        return leaseDuration;
+    }
+
+    public void setLeaseDuration(Long leaseDuration) {
+        this.leaseDuration = leaseDuration;
+    }
+
+    public String getNodeId() {
+        return nodeId;
+    }
+
+    public void setNodeId(String nodeId) {
+        this.nodeId = nodeId;
     }
 
     public java.util.Map<java.lang.String, java.lang.Object> getBodyParameters() {

@@ -63,6 +63,8 @@ public class BatchEngine implements AutoCloseable {
     private final ObjectMapper mapper;
     private final Path workDir;
     private final EngineStats stats = new EngineStats();
+    /** Leases on the segments this node drives (stores shared by several nodes; every claim succeeds otherwise). */
+    private final SegmentLeases leases;
 
     private ScheduledExecutorService executor;
     private final AtomicBoolean running = new AtomicBoolean();
@@ -89,6 +91,8 @@ public class BatchEngine implements AutoCloseable {
         this.mapper = mapper;
         this.workDir = workDir;
         this.currentPollInterval = config.pollInterval;
+        this.leases = new SegmentLeases(store, config.nodeId != null && !config.nodeId.isBlank() ? config.nodeId
+                : SegmentLeases.defaultNodeId(), config.leaseDuration);
     }
 
     public BatchStore store() {
@@ -122,6 +126,7 @@ public class BatchEngine implements AutoCloseable {
         });
         ex.setRemoveOnCancelPolicy(true);
         executor = ex;
+        leases.start();
         schedule(0);
         LOG.info("Batch engine '{}' started (poll {}..{} ms, maxInFlightBatches={})", store.name(),
                 config.pollInterval, config.maxPollInterval, config.maxInFlightBatches);
@@ -183,6 +188,7 @@ public class BatchEngine implements AutoCloseable {
     /** One pass of the state machine; public for tests that step the engine by hand. */
     public void cycle() throws IOException {
         cycles.incrementAndGet();
+        leases.renewIfDue();
         long now = System.currentTimeMillis();
         for (String id : store.sealOpen(s -> {
             long maxAge = s.getMaxAgeMillis() != null ? s.getMaxAgeMillis() : config.batchTimeout;
@@ -224,7 +230,11 @@ public class BatchEngine implements AutoCloseable {
             SegmentStatus st = s.getStatus();
             if (st == SegmentStatus.UPLOADING || st == SegmentStatus.UPLOADED || st == SegmentStatus.CREATING) {
                 if (s.getNotBefore() == null || s.getNotBefore() <= now) {
-                    advanceSubmission(s);
+                    // under the lease; a segment taken over in UPLOADING or CREATING is reconciled first
+                    SegmentInfo mine = leases.claim(s, needsReconcile);
+                    if (mine != null) {
+                        advanceSubmission(mine);
+                    }
                 }
                 continue;
             }
@@ -247,10 +257,15 @@ public class BatchEngine implements AutoCloseable {
                     continue;
                 }
             }
+            SegmentInfo mine = leases.claim(s, needsReconcile);
+            if (mine == null) {
+                // another node submits it
+                continue;
+            }
             inFlight++;
             inFlightByModel.merge(s.getModel(), 1, Integer::sum);
             tokensByModel.merge(s.getModel(), s.getTokens(), Long::sum);
-            advanceSubmission(s);
+            advanceSubmission(mine);
         }
     }
 
@@ -344,6 +359,12 @@ public class BatchEngine implements AutoCloseable {
     }
 
     private void submissionFailed(SegmentInfo s, Exception e) {
+        if (e instanceof LeaseLostException) {
+            // another node took the segment over (and reconciles whatever this one did): leave it alone
+            leases.forget(s.getId());
+            LOG.warn("Batch engine '{}': {}", store.name(), e.getMessage());
+            return;
+        }
         stats.submitFailures.incrementAndGet();
         if (e instanceof OpenAIApiException api && (api.getHttpStatus() == 401 || api.getHttpStatus() == 403)) {
             if (authProblem == null) {
@@ -434,7 +455,11 @@ public class BatchEngine implements AutoCloseable {
         List<SegmentInfo> inFlight = new ArrayList<>();
         for (SegmentInfo s : store.segments()) {
             if (s.getStatus() == SegmentStatus.SUBMITTED) {
-                inFlight.add(s);
+                // only the batches this node holds (still one list call per cycle for all of them)
+                SegmentInfo mine = leases.claim(s, needsReconcile);
+                if (mine != null && mine.getStatus() == SegmentStatus.SUBMITTED) {
+                    inFlight.add(mine);
+                }
             }
         }
         if (inFlight.isEmpty()) {
@@ -499,6 +524,9 @@ public class BatchEngine implements AutoCloseable {
                 try {
                     changed |= applyStatus(s, b);
                 } catch (IOException e) {
+                    if (e instanceof LeaseLostException) {
+                        leases.forget(s.getId());
+                    }
                     LOG.warn("Batch engine '{}': cannot record status of {}: {}", store.name(), s.getBatchId(),
                             e.getMessage());
                 }
@@ -746,11 +774,16 @@ public class BatchEngine implements AutoCloseable {
     // ---------------------------------------------------------------- emission
 
     private void emitFinished() {
-        for (SegmentInfo s : store.segments()) {
+        for (SegmentInfo listed : store.segments()) {
             if (!running.get()) {
                 return;
             }
-            if (s.getStatus() != SegmentStatus.FINISHED) {
+            if (listed.getStatus() != SegmentStatus.FINISHED) {
+                continue;
+            }
+            // the node that holds the lease emits (from the checkpoint, after a takeover)
+            SegmentInfo s = leases.claim(listed, needsReconcile);
+            if (s == null || s.getStatus() != SegmentStatus.FINISHED) {
                 continue;
             }
             try {
@@ -760,6 +793,10 @@ public class BatchEngine implements AutoCloseable {
                     return;
                 }
             } catch (IOException | RuntimeException e) {
+                if (e instanceof LeaseLostException) {
+                    // another node took the segment over and emits from the last checkpoint
+                    leases.forget(s.getId());
+                }
                 LOG.warn("Batch engine '{}': emitting batch {} failed ({}); will retry", store.name(), s.getBatchId(),
                         e.toString());
                 LOG.debug("Emission failure", e);
@@ -974,6 +1011,7 @@ public class BatchEngine implements AutoCloseable {
         lastProgressLog.remove(s.getId());
         SegmentInfo latest = store.segment(s.getId());
         store.complete(latest != null ? latest : s);
+        leases.forget(s.getId());
         stats.batchesDone.incrementAndGet();
         fire(BatchEvent.Type.DONE, s, null, "all lines delivered");
     }
@@ -1151,7 +1189,8 @@ public class BatchEngine implements AutoCloseable {
         }
         if (config.cancelOnStop) {
             for (SegmentInfo s : store.segments()) {
-                if (s.getStatus() == SegmentStatus.SUBMITTED) {
+                // with several nodes, only the batches this node drives
+                if (s.getStatus() == SegmentStatus.SUBMITTED && leases.holds(s.getId())) {
                     try {
                         client.cancelBatch(s.getBatchId());
                         LOG.info("Batch engine '{}': cancelled batch {} on stop", store.name(), s.getBatchId());
@@ -1170,6 +1209,8 @@ public class BatchEngine implements AutoCloseable {
             executor.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        // the other nodes take this node's segments over at once (not only once the leases expire)
+        leases.releaseAll();
         LOG.info("Batch engine '{}' stopped; every batch is resumable", store.name());
     }
 }

@@ -35,4 +35,11 @@ public class EngineConfig {
     public long submitRetryDelay = 5_000;
     /** Longest delay between two submission attempts of a segment. */
     public long maxSubmitRetryDelay = 600_000;
+    /**
+     * This node's id in the leases of a store shared by several nodes ({@link BatchStore#supportsLeases()}); null =
+     * host name and process id.
+     */
+    public String nodeId;
+    /** How long a lease on a segment lasts unless renewed (renewed every quarter of it). */
+    public long leaseDuration = 60_000;
 }

@@ -1,0 +1,199 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leases that one engine (one node) holds on the segments it drives, for stores shared by several nodes
+ * ({@link BatchStore#supportsLeases()}); with other stores every claim succeeds and nothing is renewed.
+ * <p>
+ * The engine claims a segment before it submits, polls or emits it. A heartbeat thread renews the leases every
+ * quarter of the lease duration, so that they outlive long uploads, downloads and emissions; the engine's cycle
+ * renews them too when the heartbeat is late. A node whose renewals fail for half the lease duration stops trusting
+ * its leases and claims each segment again before acting (which fails while the database is out of reach). A
+ * segment newly claimed (taken over from another node, or held again after a renewal gap) is read again, and when
+ * it is in UPLOADING or CREATING it is reconciled with the API before anything is sent, so that an upload or a batch
+ * that the previous holder may have made is found instead of made again.
+ */
+public final class SegmentLeases implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentLeases.class);
+
+    private final BatchStore store;
+    private final String owner;
+    private final long leaseMillis;
+    private final long renewEveryMillis;
+    private final boolean enabled;
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
+    private volatile long lastRenewedNanos;
+    private volatile long lastAttemptNanos;
+    private ScheduledExecutorService heartbeat;
+
+    public SegmentLeases(BatchStore store, String owner, long leaseMillis) {
+        this.store = store;
+        this.owner = owner;
+        this.leaseMillis = Math.max(100, leaseMillis);
+        this.renewEveryMillis = Math.max(25, this.leaseMillis / 4);
+        this.enabled = store.supportsLeases();
+    }
+
+    /** Host name (the pod name on Kubernetes) and process id: unique per node and per life of a node. */
+    public static String defaultNodeId() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException | RuntimeException e) {
+                host = "localhost";
+            }
+        }
+        return host + "-" + ProcessHandle.current().pid();
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    public long leaseMillis() {
+        return leaseMillis;
+    }
+
+    /** Starts the heartbeat (stores with leases only). */
+    public synchronized void start() {
+        if (!enabled || heartbeat != null) {
+            return;
+        }
+        lastRenewedNanos = System.nanoTime();
+        heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "openai-batch-leases-" + store.name());
+            t.setDaemon(true);
+            return t;
+        });
+        heartbeat.scheduleWithFixedDelay(this::renewIfDue, renewEveryMillis, renewEveryMillis, TimeUnit.MILLISECONDS);
+        LOG.info("Store '{}': node '{}' drives the segments it leases (lease {} ms, renewed every {} ms)",
+                store.name(), owner, leaseMillis, renewEveryMillis);
+    }
+
+    /** Renews the leases when a quarter of the lease duration has passed since the last attempt. */
+    public void renewIfDue() {
+        if (enabled && System.nanoTime() - lastAttemptNanos >= renewEveryMillis * 1_000_000L) {
+            renew();
+        }
+    }
+
+    /** Renews every lease of this node now; forgets those that another node has taken over. */
+    public synchronized void renew() {
+        if (!enabled) {
+            return;
+        }
+        lastAttemptNanos = System.nanoTime();
+        try {
+            Set<String> still = store.renewLeases(owner, leaseMillis);
+            for (String id : held) {
+                if (!still.contains(id)) {
+                    held.remove(id);
+                    LOG.warn("Store '{}': node '{}' lost the lease of segment {} to another node", store.name(),
+                            owner, id);
+                }
+            }
+            lastRenewedNanos = System.nanoTime();
+        } catch (IOException | RuntimeException e) {
+            long since = (System.nanoTime() - lastRenewedNanos) / 1_000_000L;
+            LOG.warn("Store '{}': node '{}' cannot renew its leases ({} ms since the last renewal): {}", store.name(),
+                    owner, since, e.toString());
+        }
+    }
+
+    /** Whether the last successful renewal is recent enough to act on the leases held without asking again. */
+    private boolean current() {
+        return System.nanoTime() - lastRenewedNanos < leaseMillis * 500_000L;
+    }
+
+    /**
+     * Claims a segment for this node before it acts on it.
+     *
+     * @param s         the segment as last read
+     * @param reconcile where the ids of segments to reconcile with the API go (taken over in UPLOADING or
+     *                  CREATING)
+     * @return the segment to act on (read again when newly claimed), or {@code null} when another node holds it, it
+     *         is gone, or the store cannot be reached
+     */
+    public synchronized SegmentInfo claim(SegmentInfo s, Set<String> reconcile) {
+        if (!enabled) {
+            return s;
+        }
+        String id = s.getId();
+        boolean trusted = current();
+        if (trusted && held.contains(id)) {
+            return s;
+        }
+        try {
+            if (!store.tryClaim(id, owner, leaseMillis)) {
+                held.remove(id);
+                return null;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Store '{}': cannot claim segment {}: {}", store.name(), id, e.toString());
+            return null;
+        }
+        boolean fresh = held.add(id) || !trusted;
+        if (!fresh) {
+            return s;
+        }
+        SegmentInfo now = store.segment(id);
+        if (now == null) {
+            held.remove(id);
+            return null;
+        }
+        if (now.getStatus() == SegmentStatus.UPLOADING || now.getStatus() == SegmentStatus.CREATING) {
+            // the previous holder may have uploaded the file or created the batch: look before acting
+            reconcile.add(id);
+        }
+        LOG.debug("Store '{}': node '{}' claimed segment {} ({})", store.name(), owner, id, now.getStatus());
+        return now;
+    }
+
+    /** Whether this node holds the segment's lease (as far as it knows). */
+    public boolean holds(String segmentId) {
+        return !enabled || held.contains(segmentId);
+    }
+
+    /** The segment was completed, or its lease was found lost ({@link LeaseLostException}): forget it. */
+    public void forget(String segmentId) {
+        held.remove(segmentId);
+    }
+
+    /** Stops the heartbeat and gives every lease up, so that other nodes take the segments over at once. */
+    public synchronized void releaseAll() {
+        if (!enabled) {
+            return;
+        }
+        if (heartbeat != null) {
+            heartbeat.shutdownNow();
+            heartbeat = null;
+        }
+        try {
+            store.releaseLeases(owner);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Store '{}': node '{}' cannot release its leases (they expire in {} ms): {}", store.name(),
+                    owner, leaseMillis, e.toString());
+        }
+        held.clear();
+    }
+
+    @Override
+    public void close() {
+        releaseAll();
+    }
+}
