@@ -1,0 +1,272 @@
+package dev.camelbatch.openaibatch.failover;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.engine.TestDatabases;
+import dev.camelbatch.openaibatch.simulator.BatchSimulator;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.h2.tools.Server;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two nodes (child JVMs) share the database and the simulator, both spooling and consuming; node A is killed with
+ * SIGKILL, once while it submits batches and once while it emits results, and a new node A2 takes A's place as a
+ * producer. Afterwards every request has its result, no segment attempt was submitted as two batches, the segments
+ * A held were finished by the other nodes (after its leases expired), duplicates stay within the guarantee (the line
+ * in flight at the kill) and no remote file is left.
+ * <p>
+ * The database is the PostgreSQL server of the tests; without one (outside CI) an H2 server in this JVM.
+ */
+class JdbcFailoverTest {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcFailoverTest.class);
+    private static final int N = 240;
+    private static final long LEASE = 1_500;
+
+    static String url;
+    static String user;
+    static String password;
+    static Server h2Server;
+    static JdbcConnectionPool db;
+
+    @TempDir
+    Path work;
+
+    @BeforeAll
+    static void database() throws Exception {
+        if (TestDatabases.postgresConfigured()) {
+            url = System.getenv(TestDatabases.URL);
+            user = System.getenv(TestDatabases.USER);
+            password = System.getenv(TestDatabases.PASSWORD);
+        } else {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                TestDatabases.requirePostgres();
+            }
+            LOG.warn("PostgreSQL is not configured ({}): the failover test runs on an H2 server instead",
+                    TestDatabases.URL);
+            h2Server = Server.createTcpServer("-tcpPort", "0", "-ifNotExists").start();
+            url = "jdbc:h2:tcp://localhost:" + h2Server.getPort() + "/mem:failover;DB_CLOSE_DELAY=-1";
+            user = "sa";
+            password = "";
+        }
+        db = TestDatabases.pooled(url, user, password);
+    }
+
+    @AfterAll
+    static void close() {
+        if (db != null) {
+            db.dispose();
+        }
+        if (h2Server != null) {
+            h2Server.stop();
+        }
+    }
+
+    @Test
+    void aNodeKilledWhileSubmittingIsTakenOver() throws Exception {
+        run("submitting", () -> count(work.resolve("events-A.log"), "SUBMITTED ") >= 1);
+    }
+
+    @Test
+    void aNodeKilledWhileEmittingIsTakenOver() throws Exception {
+        run("emitting", () -> lines(work.resolve("results-A.log")).size() >= 25);
+    }
+
+    private void run(String point, BooleanSupplier killWhen) throws Exception {
+        String prefix = TestDatabases.uniquePrefix("failover");
+        long seed = System.nanoTime();
+        LOG.info("failover test ({}): {} requests, 2 nodes, lease {} ms, seed {}", point, N, LEASE, seed);
+        List<Process> children = new ArrayList<>();
+        try (BatchSimulator sim = BatchSimulator.builder().apiKey("sk-test-failover").port(0)
+                .stepDelay(Duration.ofMillis(25)).linesPerStep(10).seed(seed).build().start()) {
+            Process a = start(sim, prefix, "A", "A", 0, N / 2);
+            Process b = start(sim, prefix, "B", "B", N / 2, N);
+            children.add(a);
+            children.add(b);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!killWhen.getAsBoolean()) {
+                assertThat(a.isAlive()).as("node A died by itself; see %s", work.resolve("child-A.log")).isTrue();
+                assertThat(b.isAlive()).as("node B died by itself; see %s", work.resolve("child-B.log")).isTrue();
+                assertThat(System.currentTimeMillis()).as("kill point '%s' reached; %s", point, tails())
+                        .isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            a.destroyForcibly().waitFor();
+            Set<String> heldByA = inFlight(work.resolve("events-A.log"));
+            LOG.info("failover test ({}): killed node A with {} of its segments unfinished: {}", point,
+                    heldByA.size(), heldByA);
+
+            // a new node takes A's place as a producer (its unacknowledged requests), B goes on
+            Process a2 = start(sim, prefix, "A2", "A", 0, N / 2);
+            children.add(a2);
+            deadline = System.currentTimeMillis() + 90_000;
+            while (distinct(allResults()).size() < N) {
+                assertThat(b.isAlive()).as("node B died; see %s", work.resolve("child-B.log")).isTrue();
+                assertThat(a2.isAlive()).as("node A2 died; see %s", work.resolve("child-A2.log")).isTrue();
+                assertThat(System.currentTimeMillis()).as("all results within 90 s (%s of %s); %s",
+                        distinct(allResults()).size(), N, tails()).isLessThan(deadline);
+                Thread.sleep(50);
+            }
+
+            List<String> results = allResults();
+            Map<String, Integer> counts = distinct(results);
+            for (int i = 0; i < N; i++) {
+                assertThat(counts).as("result of r-%d", i).containsKey("r-" + i);
+            }
+            for (String line : results) {
+                String[] parts = line.split(" ", 3);
+                int seq = Integer.parseInt(parts[1]);
+                assertThat(parts[0]).isEqualTo("r-" + seq);
+                assertThat(parts[2]).isEqualTo("1 + " + seq + " = " + (seq + 1));
+            }
+            long duplicates = results.size() - counts.size();
+            LOG.info("failover test ({}): {} results, {} duplicates", point, results.size(), duplicates);
+            assertThat(duplicates).as("duplicates: only the line in flight at the kill may come twice")
+                    .isLessThanOrEqualTo(1);
+
+            Map<String, Integer> perSegmentAttempt = new HashMap<>();
+            for (Map<String, String> md : sim.stats().createdBatchMetadata()) {
+                perSegmentAttempt.merge(md.get(BatchEngine.META_SEGMENT) + "/" + md.get(BatchEngine.META_ATTEMPT), 1,
+                        Integer::sum);
+            }
+            assertThat(perSegmentAttempt).as("batches per segment attempt").allSatisfy((k, v) ->
+                    assertThat(v).as(k).isEqualTo(1));
+
+            // A's unfinished segments were finished by the others once its leases expired
+            if ("submitting".equals(point)) {
+                assertThat(heldByA).as("A had submitted segments in flight when it was killed").isNotEmpty();
+            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(doneElsewhereNow()).containsAll(heldByA);
+                assertThat(sim.stats().filesStored()).as("remote files left").isZero();
+                assertThat(liveSegments(prefix)).as("segments left in the store").isZero();
+            });
+        } finally {
+            for (Process p : children) {
+                p.destroyForcibly().waitFor();
+            }
+            TestDatabases.dropTables(db, prefix);
+        }
+    }
+
+    private Set<String> doneElsewhereNow() throws Exception {
+        Set<String> s = new HashSet<>(segmentsWith(work.resolve("events-B.log"), "DONE "));
+        s.addAll(segmentsWith(work.resolve("events-A2.log"), "DONE "));
+        return s;
+    }
+
+    private Process start(BatchSimulator sim, String prefix, String label, String group, int from, int to)
+            throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                FailoverChild.class.getName(), work.toString(), label, group, sim.baseUrl(), "sk-test-failover", url,
+                user, password, prefix, Integer.toString(from), Integer.toString(to),
+                Long.toString(LEASE));
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File(work.resolve("child-" + label + ".log")
+                .toString())));
+        return pb.start();
+    }
+
+    /** The ends of the children's output, for a failure message. */
+    private String tails() {
+        StringBuilder sb = new StringBuilder();
+        try (var files = Files.list(work)) {
+            for (Path p : files.sorted().toList()) {
+                if (Files.isRegularFile(p)) {
+                    List<String> l = Files.readAllLines(p);
+                    sb.append("\n--- ").append(p.getFileName()).append(" (").append(l.size()).append(" lines)\n");
+                    if (p.getFileName().toString().startsWith("child-")) {
+                        l.subList(Math.max(0, l.size() - 15), l.size()).forEach(x -> sb.append(x).append('\n'));
+                    }
+                }
+            }
+        } catch (Exception e) {
+            sb.append(e);
+        }
+        return sb.toString();
+    }
+
+    private long liveSegments(String prefix) throws Exception {
+        try (Connection c = db.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + prefix + "segments")) {
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private List<String> allResults() throws Exception {
+        List<String> all = new ArrayList<>();
+        for (String label : new String[] { "A", "B", "A2" }) {
+            all.addAll(lines(work.resolve("results-" + label + ".log")));
+        }
+        return all;
+    }
+
+    /** The complete lines of a file that a kill may have torn at the end. */
+    static List<String> lines(Path p) {
+        try {
+            if (!Files.exists(p)) {
+                return List.of();
+            }
+            String all = Files.readString(p);
+            int end = all.lastIndexOf('\n');
+            return end < 0 ? List.of() : all.substring(0, end).lines().filter(l -> !l.isBlank()).toList();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static long count(Path events, String prefix) {
+        return lines(events).stream().filter(l -> l.startsWith(prefix)).count();
+    }
+
+    static Set<String> segmentsWith(Path events, String prefix) {
+        Set<String> s = new HashSet<>();
+        for (String l : lines(events)) {
+            if (l.startsWith(prefix)) {
+                s.add(l.substring(prefix.length()));
+            }
+        }
+        return s;
+    }
+
+    /** Segments a node submitted and did not finish (by its own events). */
+    static Set<String> inFlight(Path events) {
+        Set<String> s = segmentsWith(events, "SUBMITTED ");
+        s.removeAll(segmentsWith(events, "DONE "));
+        return s;
+    }
+
+    private static Map<String, Integer> distinct(List<String> lines) {
+        Map<String, Integer> m = new HashMap<>();
+        for (String l : lines) {
+            m.merge(l.split(" ", 2)[0], 1, Integer::sum);
+        }
+        return m;
+    }
+}
