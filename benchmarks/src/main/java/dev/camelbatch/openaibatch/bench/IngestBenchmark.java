@@ -7,7 +7,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -29,7 +31,10 @@ import org.apache.camel.impl.DefaultCamelContext;
  * <li>(b) one JSONL document of N lines dropped as a single exchange, against plain Jackson reading, parsing and
  * rewriting the same lines.</li>
  * </ul>
- * Arguments: {@code [requests=1000000] [scenario=a|b|both] [syncPolicy=INTERVAL]}.
+ * Arguments: {@code [requests=1000000] [scenario=a|b|both] [syncPolicy=INTERVAL] [store=file|postgres] [threads=1]}:
+ * {@code store=postgres} spools into the JDBC store on the PostgreSQL server named by {@code OPENAI_BATCH_TEST_JDBC_URL}
+ * ({@code _USER}, {@code _PASSWORD}), in tables of its own that are dropped at the end; {@code threads} sends the
+ * requests of (a) from that many threads.
  */
 public final class IngestBenchmark {
 
@@ -39,12 +44,30 @@ public final class IngestBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 1_000_000;
-        String scenario = args.length > 1 ? args[1] : "both";
-        String sync = args.length > 2 ? args[2] : "INTERVAL";
+        // positional: requests, scenario, syncPolicy; options anywhere: store=file|postgres, threads=N
+        List<String> positional = new ArrayList<>();
+        for (String a : args) {
+            if (a.startsWith("store=")) {
+                store = a.substring(6);
+            } else if (a.startsWith("threads=")) {
+                threads = Integer.parseInt(a.substring(8));
+            } else {
+                positional.add(a);
+            }
+        }
+        int n = positional.size() > 0 ? Integer.parseInt(positional.get(0).replace("_", "")) : 1_000_000;
+        String scenario = positional.size() > 1 ? positional.get(1) : "both";
+        String sync = positional.size() > 2 ? positional.get(2) : "INTERVAL";
         Path dir = Files.createTempDirectory("openai-batch-ingest-");
-        System.out.printf("ingest benchmark: %,d requests, syncPolicy=%s, %s, dir %s%n", n, sync, HeapMeter.machine(),
-                dir);
+        if ("postgres".equals(store)) {
+            dataSource = postgres();
+            tablePrefix = "bench_" + Long.toString(System.currentTimeMillis(), 36) + "_";
+        } else if (!"file".equals(store)) {
+            throw new IllegalArgumentException("store must be file or postgres, was " + store);
+        }
+        System.out.printf("ingest benchmark: %,d requests, syncPolicy=%s, store=%s%s, threads=%d, %s, dir %s%n", n,
+                sync, store, dataSource != null ? " (" + System.getenv("OPENAI_BATCH_TEST_JDBC_URL") + ", tables "
+                        + tablePrefix + "*)" : "", threads, HeapMeter.machine(), dir);
         try {
             if (!"b".equals(scenario)) {
                 scenarioA(dir, n, sync);
@@ -54,7 +77,58 @@ public final class IngestBenchmark {
             }
         } finally {
             deleteTree(dir);
+            if (dataSource != null) {
+                dropTables();
+                dataSource.close();
+            }
         }
+    }
+
+    private static String store = "file";
+    private static int threads = 1;
+    @SuppressWarnings("deprecation")
+    private static org.postgresql.ds.PGPoolingDataSource dataSource;
+    private static String tablePrefix;
+
+    /**
+     * The PostgreSQL server named by OPENAI_BATCH_TEST_JDBC_URL, _USER and _PASSWORD (what .ci/run exports), through
+     * a small pool of the driver's (enough for a benchmark) and with batched inserts rewritten as multi-row inserts.
+     */
+    @SuppressWarnings("deprecation")
+    private static org.postgresql.ds.PGPoolingDataSource postgres() {
+        String url = System.getenv("OPENAI_BATCH_TEST_JDBC_URL");
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException("store=postgres needs OPENAI_BATCH_TEST_JDBC_URL (and _USER, _PASSWORD)");
+        }
+        org.postgresql.ds.PGPoolingDataSource ds = new org.postgresql.ds.PGPoolingDataSource();
+        ds.setDataSourceName("openai-batch-ingest-benchmark");
+        ds.setURL(url);
+        ds.setUser(System.getenv("OPENAI_BATCH_TEST_JDBC_USER"));
+        ds.setPassword(System.getenv("OPENAI_BATCH_TEST_JDBC_PASSWORD"));
+        ds.setReWriteBatchedInserts(true);
+        ds.setMaxConnections(Math.max(8, threads + 4));
+        return ds;
+    }
+
+    private static void dropTables() {
+        try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
+            for (String t : new String[] { "requests", "segments", "history" }) {
+                st.execute("DROP TABLE IF EXISTS " + tablePrefix + t);
+            }
+        } catch (java.sql.SQLException e) {
+            System.out.println("cannot drop the benchmark tables " + tablePrefix + "*: " + e.getMessage());
+        }
+    }
+
+    private static OpenAIBatchComponent component(Path dir, String sync) {
+        OpenAIBatchComponent component = new OpenAIBatchComponent();
+        component.getConfiguration().setStoreDirectory(dir.resolve("store").toString());
+        component.getConfiguration().setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy.valueOf(sync));
+        if (dataSource != null) {
+            component.getConfiguration().setDataSource(dataSource);
+            component.getConfiguration().setTablePrefix(tablePrefix);
+        }
+        return component;
     }
 
     static String prompt(int i) {
@@ -84,10 +158,7 @@ public final class IngestBenchmark {
         Files.deleteIfExists(plain);
 
         CamelContext context = new DefaultCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setStoreDirectory(dir.resolve("store").toString());
-        component.getConfiguration().setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy.valueOf(sync));
-        context.addComponent("openai-batch", component);
+        context.addComponent("openai-batch", component(dir, sync));
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -97,7 +168,7 @@ public final class IngestBenchmark {
         });
         context.start();
         ProducerTemplate template = context.createProducerTemplate();
-        for (int i = 0; i < Math.min(n, 100_000); i++) {
+        for (int i = 0; i < Math.min(n, dataSource != null ? 10_000 : 100_000); i++) {
             template.sendBody("direct:warmup", prompt(i));
         }
         double rate;
@@ -105,8 +176,26 @@ public final class IngestBenchmark {
         double live;
         try (HeapMeter heap = new HeapMeter()) {
             long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                template.sendBody("direct:in", prompt(i));
+            if (threads <= 1) {
+                for (int i = 0; i < n; i++) {
+                    template.sendBody("direct:in", prompt(i));
+                }
+            } else {
+                // concurrent producers (a group commit shares their transactions or fsyncs)
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int first = t;
+                    done.add(pool.submit(() -> {
+                        for (int i = first; i < n; i += threads) {
+                            template.sendBody("direct:in", prompt(i));
+                        }
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : done) {
+                    f.get();
+                }
+                pool.shutdown();
             }
             rate = n / ((System.nanoTime() - t0) / 1e9);
             peak = heap.peakMb();
@@ -160,10 +249,7 @@ public final class IngestBenchmark {
         Files.deleteIfExists(rewritten);
 
         CamelContext context = new DefaultCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setStoreDirectory(dir.resolve("store").toString());
-        component.getConfiguration().setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy.valueOf(sync));
-        context.addComponent("openai-batch", component);
+        context.addComponent("openai-batch", component(dir, sync));
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
