@@ -65,6 +65,8 @@ public final class ClusterChild {
                 from("openai-batch:clustered?pollInterval=20&maxPollInterval=100")
                         .routeId("results")
                         .routePolicy(ClusteredRoutePolicy.forNamespace(context, "openai-batch"))
+                        // a route that takes a little time per line, so that the test's kill lands mid-batch
+                        .delay(20)
                         .process(e -> FailoverChild.write(results,
                                 e.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID, String.class) + " "
                                                                    + e.getMessage().getBody(String.class) + "\n"));

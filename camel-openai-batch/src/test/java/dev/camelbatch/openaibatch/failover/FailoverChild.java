@@ -79,6 +79,8 @@ public final class FailoverChild {
                                                 + "\n");
                                 return;
                             }
+                            // a route that takes a little time per line (the kill while emitting lands mid-batch)
+                            Thread.sleep(5);
                             write(resultLog, e.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID, String.class)
                                              + " " + e.getMessage().getHeader("seq") + " "
                                              + e.getMessage().getBody(String.class) + "\n");
