@@ -125,6 +125,8 @@ public class BatchEngine implements AutoCloseable {
             return t;
         });
         ex.setRemoveOnCancelPolicy(true);
+        // on stop, the next cycle waiting in the queue is dropped rather than waited for
+        ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor = ex;
         leases.start();
         schedule(0);
@@ -202,6 +204,9 @@ public class BatchEngine implements AutoCloseable {
         }
         if (System.currentTimeMillis() >= nextEmitAt) {
             emitFinished();
+        }
+        if (!pendingDeletes.isEmpty()) {
+            deletePending();
         }
     }
 
@@ -367,11 +372,7 @@ public class BatchEngine implements AutoCloseable {
         }
         stats.submitFailures.incrementAndGet();
         if (e instanceof OpenAIApiException api && (api.getHttpStatus() == 401 || api.getHttpStatus() == 403)) {
-            if (authProblem == null) {
-                LOG.error("Batch engine '{}': the API refused the key ({}): submissions stop until it works again;"
-                          + " nothing spooled is lost", store.name(), api.getHttpStatus());
-            }
-            authProblem = api.getHttpStatus() + " " + api.getMessage();
+            keyRefused(api);
             return;
         }
         int failures = s.getSubmitFailures() + 1;
@@ -388,9 +389,18 @@ public class BatchEngine implements AutoCloseable {
                 e.getMessage(), delay);
     }
 
+    /** Records a 401/403: logged at ERROR once, until the key works again (see {@link #probeAuth()}). */
+    private void keyRefused(OpenAIApiException api) {
+        if (authProblem == null) {
+            LOG.error("Batch engine '{}': the API refused the key ({}): submissions stop until it works again;"
+                      + " nothing spooled is lost", store.name(), api.getHttpStatus());
+        }
+        authProblem = api.getHttpStatus() + " " + api.getMessage();
+    }
+
     String uploadFilename(SegmentInfo s) {
         return "camel-openai-batch_" + FileBatchStore.safeDirName(store.name()) + "_" + s.getId() + "_a"
-               + s.getAttempt() + "_" + s.getSubmitFailures() + ".jsonl";
+               + s.getAttempt() + "_" + s.getBatchFailures() + ".jsonl";
     }
 
     private Map<String, String> metadata(SegmentInfo s) {
@@ -398,7 +408,9 @@ public class BatchEngine implements AutoCloseable {
         String name = store.name();
         m.put(META_NAME, name.length() > 512 ? name.substring(0, 512) : name);
         m.put(META_SEGMENT, s.getId());
-        m.put(META_ATTEMPT, Integer.toString(s.getAttempt()) + "." + s.getSubmitFailures());
+        // attempt.n: n counts the failed batches of this attempt, so every new submission has its own label, and a
+        // submission error between a create call and its reconciliation does not change what is looked for
+        m.put(META_ATTEMPT, Integer.toString(s.getAttempt()) + "." + s.getBatchFailures());
         return m;
     }
 
@@ -508,7 +520,7 @@ public class BatchEngine implements AutoCloseable {
             }
         } catch (OpenAIApiException e) {
             if (e.getHttpStatus() == 401 || e.getHttpStatus() == 403) {
-                authProblem = e.getHttpStatus() + " " + e.getMessage();
+                keyRefused(e);
             }
             LOG.warn("Batch engine '{}': polling failed ({}), backing off", store.name(), e.getMessage());
             backOffPolling(null);
@@ -634,6 +646,12 @@ public class BatchEngine implements AutoCloseable {
                 LOG.warn("Batch engine '{}': cancelled stuck batch {}; its unfinished requests will be resubmitted",
                         store.name(), s.getBatchId());
                 stuckCancelled.add(s.getBatchId());
+                s.setLastError(STUCK_CANCELLED);
+                try {
+                    store.update(s);
+                } catch (IOException e) {
+                    LOG.warn("Cannot record the cancellation of stuck batch {}: {}", s.getBatchId(), e.getMessage());
+                }
             } catch (RuntimeException e) {
                 LOG.warn("Cannot cancel stuck batch {}: {}", s.getBatchId(), e.getMessage());
             }
@@ -641,6 +659,13 @@ public class BatchEngine implements AutoCloseable {
     }
 
     private final Set<String> stuckCancelled = new HashSet<>();
+    /** lastError of a segment whose batch the engine cancelled as stuck (persisted, so it survives a restart). */
+    private static final String STUCK_CANCELLED = "cancelled by the engine as stuck";
+    /** Remote files whose deletion failed outside of {@link #finish}; tried again each cycle (in memory only). */
+    private final Set<String> pendingDeletes = new HashSet<>();
+    /** Failed attempts to delete the remote files of a finished segment, by segment id. */
+    private final Map<String, Integer> deleteFailures = new HashMap<>();
+    private static final int MAX_DELETE_ATTEMPTS = 20;
 
     private void handleFailedBatch(SegmentInfo s, Batch b) throws IOException {
         List<BatchError> errors = b.getErrors() != null && b.getErrors().getData() != null
@@ -649,12 +674,16 @@ public class BatchEngine implements AutoCloseable {
         boolean quota = errors.stream().anyMatch(e -> e.getCode() != null && QUOTA_CODES.contains(e.getCode()));
         boolean lineErrors = !errors.isEmpty() && errors.stream().allMatch(e -> e.getLine() != null);
         fire(BatchEvent.Type.FAILED, s, b, summary);
-        deleteQuietly(s.getInputFileId());
+        if (!deleteQuietly(s.getInputFileId())) {
+            pendingDeletes.add(s.getInputFileId());
+        }
+        s.setBatchFailures(s.getBatchFailures() + 1);
         if (quota) {
+            s.setQuotaFailures(s.getQuotaFailures() + 1);
             int current = (int) store.segments().stream().filter(x -> x.getStatus().isInFlight()
                     && s.getModel().equals(x.getModel())).count();
             modelConcurrency.put(s.getModel(), Math.max(1, current - 1));
-            resetForResubmission(s, "quota: " + summary);
+            resetForResubmission(s, "quota: " + summary, s.getQuotaFailures());
             LOG.warn("Batch engine '{}': batch {} failed on a quota ({}); segment {} waits and is resubmitted, at most"
                      + " {} batch(es) of {} in flight until one completes", store.name(), b.getId(), summary,
                     s.getId(), modelConcurrency.get(s.getModel()), s.getModel());
@@ -692,10 +721,10 @@ public class BatchEngine implements AutoCloseable {
             nextEmitAt = 0;
             return;
         }
-        int failures = s.getSubmitFailures() + 1;
+        // failed batches of this segment attempt that were not quota failures, this one included
+        int failures = s.getBatchFailures() - s.getQuotaFailures();
         if (failures < config.maxBatchFailures) {
-            s.setSubmitFailures(failures);
-            resetForResubmission(s, summary);
+            resetForResubmission(s, summary, failures);
             LOG.warn("Batch engine '{}': batch {} failed ({}); resubmitting segment {} ({} of {})", store.name(),
                     b.getId(), summary, s.getId(), failures + 1, config.maxBatchFailures);
             return;
@@ -717,10 +746,10 @@ public class BatchEngine implements AutoCloseable {
     /** Failed batches whose requests come out as synthetic errors (rebuilt from lastError after a restart). */
     private final Map<String, SyntheticPlan> pendingSynthetic = new HashMap<>();
 
-    private void resetForResubmission(SegmentInfo s, String reason) throws IOException {
-        int failures = Math.max(1, s.getSubmitFailures());
-        long delay = Math.min(config.maxSubmitRetryDelay, config.submitRetryDelay * (1L << Math.min(20, failures - 1)));
-        s.setSubmitFailures(failures);
+    private void resetForResubmission(SegmentInfo s, String reason, int failures) throws IOException {
+        long delay = Math.min(config.maxSubmitRetryDelay,
+                config.submitRetryDelay * (1L << Math.min(20, Math.max(1, failures) - 1)));
+        s.setSubmitFailures(0);
         s.setStatus(SegmentStatus.SEALED);
         s.setInputFileId(null);
         s.setBatchId(null);
@@ -788,7 +817,8 @@ public class BatchEngine implements AutoCloseable {
             }
             try {
                 if (!emit(s)) {
-                    // the route failed a line: try again later, from the checkpoint
+                    // the route failed a line, or a remote file could not be deleted: try again later, from the
+                    // checkpoint
                     nextEmitAt = System.currentTimeMillis() + config.pollInterval;
                     return;
                 }
@@ -810,9 +840,11 @@ public class BatchEngine implements AutoCloseable {
     private boolean emit(SegmentInfo s) throws IOException {
         Path out = s.getOutputFileId() != null ? download(s, s.getOutputFileId(), "out") : null;
         Path err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
-        boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId());
+        boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId())
+                                  || STUCK_CANCELLED.equals(s.getLastError());
         // first pass over the error file: requests to resubmit (once: the retry segment records its parent)
         Set<String> toRetry = new HashSet<>();
+        Set<String> answered = new HashSet<>();
         long errorsToEmit = 0;
         if (err != null) {
             try (InputStream in = Files.newInputStream(err)) {
@@ -820,6 +852,9 @@ public class BatchEngine implements AutoCloseable {
                 byte[] line;
                 while ((line = r.next()) != null) {
                     ParsedLine p = parse(line);
+                    if (p.customId != null) {
+                        answered.add(p.customId);
+                    }
                     if (p.customId != null && s.getAttempt() < config.maxAttempts && isRetryable(p, retryUnfinished)) {
                         toRetry.add(p.customId);
                     } else {
@@ -827,6 +862,17 @@ public class BatchEngine implements AutoCloseable {
                     }
                 }
             }
+        }
+        long outputLines = out != null ? countLines(out, answered) : 0;
+        SyntheticPlan plan = pendingSynthetic.get(s.getId());
+        if (plan == null && "failed".equals(s.getBatchStatus()) && s.getOutputFileId() == null
+                && s.getErrorFileId() == null) {
+            plan = new SyntheticPlan(null, "batch_failed");
+        }
+        if (plan == null && answered.size() < s.getRequestCount()) {
+            // requests that neither file answers (a batch cancelled or expired before they ran may leave them out
+            // of both): resubmitted like the unfinished ones, or reported; never dropped
+            plan = unanswered(s, answered, retryUnfinished, toRetry);
         }
         if (!toRetry.isEmpty() && !hasRetryChild(s)) {
             List<SpoolRecord> records = new ArrayList<>(toRetry.size());
@@ -839,12 +885,6 @@ public class BatchEngine implements AutoCloseable {
             SegmentInfo retry = createRetrySegment(s, records, s.getAttempt() + 1);
             LOG.info("Batch engine '{}': {} requests of batch {} resubmitted as attempt {} (segment {})", store.name(),
                     records.size(), s.getBatchId(), retry.getAttempt(), retry.getId());
-        }
-        long outputLines = out != null ? countLines(out) : 0;
-        SyntheticPlan plan = pendingSynthetic.get(s.getId());
-        if (plan == null && "failed".equals(s.getBatchStatus()) && s.getOutputFileId() == null
-                && s.getErrorFileId() == null) {
-            plan = new SyntheticPlan(null, "batch_failed");
         }
         long syntheticCount = plan == null ? 0 : plan.onlyLines != null ? plan.onlyLines.size() : s.getRequestCount();
         long size = outputLines + errorsToEmit + syntheticCount;
@@ -860,8 +900,57 @@ public class BatchEngine implements AutoCloseable {
         if (plan != null && !emitSynthetic(s, plan, carried, emitted, outputLines + errorsToEmit, size)) {
             return false;
         }
-        finish(s, out, err);
-        return true;
+        return finish(s, out, err);
+    }
+
+    /**
+     * The requests of a finished segment that no line of its output or error file answers: added to {@code toRetry}
+     * when unfinished requests are resubmitted (expired, cancelled as stuck) and attempts are left, else a plan to
+     * report them as errors.
+     */
+    private SyntheticPlan unanswered(SegmentInfo s, Set<String> answered, boolean retryUnfinished,
+            Set<String> toRetry) throws IOException {
+        String status = s.getBatchStatus() != null ? s.getBatchStatus() : "";
+        boolean retry = retryUnfinished && s.getAttempt() < config.maxAttempts;
+        String code;
+        String message;
+        switch (status) {
+            case "expired" -> {
+                code = "batch_expired";
+                message = "This request was not executed before the batch expired (no line in its output or error"
+                          + " file)";
+            }
+            case "cancelled" -> {
+                code = "batch_cancelled";
+                message = "This request was not executed because the batch was cancelled (no line in its output or"
+                          + " error file)";
+            }
+            default -> {
+                code = "missing_output_line";
+                message = "The batch ended " + status + " without a line for this request in its output or error"
+                          + " file";
+            }
+        }
+        Map<Long, String> missing = new LinkedHashMap<>();
+        long[] n = { 0, 0 };
+        store.readRequests(s.getId(), line -> {
+            n[0]++;
+            String id = RequestLines.customId(mapper, line);
+            if (!answered.contains(id)) {
+                n[1]++;
+                if (retry) {
+                    toRetry.add(id);
+                } else {
+                    missing.put(n[0], message);
+                }
+            }
+        });
+        if (n[1] > 0) {
+            LOG.warn("Batch engine '{}': batch {} ({}) has no line for {} of its {} requests; {}", store.name(),
+                    s.getBatchId(), status, n[1], s.getRequestCount(),
+                    retry ? "they are resubmitted" : "they come out as errors (" + code + ")");
+        }
+        return missing.isEmpty() ? null : new SyntheticPlan(missing, code);
     }
 
     private boolean hasRetryChild(SegmentInfo s) {
@@ -930,6 +1019,7 @@ public class BatchEngine implements AutoCloseable {
             long base, long size) throws IOException {
         long done = emitted[2];
         long[] n = { 0 };
+        long[] selected = { 0 };
         boolean[] ok = { true };
         IOException[] failure = { null };
         store.readRequests(s.getId(), line -> {
@@ -940,7 +1030,7 @@ public class BatchEngine implements AutoCloseable {
             if (plan.onlyLines != null && !plan.onlyLines.containsKey(n[0])) {
                 return;
             }
-            long ordinal = plan.onlyLines != null ? countBefore(plan.onlyLines, n[0]) + 1 : n[0];
+            long ordinal = plan.onlyLines != null ? ++selected[0] : n[0];
             if (ordinal <= done) {
                 return;
             }
@@ -984,21 +1074,23 @@ public class BatchEngine implements AutoCloseable {
         return ok[0];
     }
 
-    private static long countBefore(Map<Long, String> lines, long n) {
-        long c = 0;
-        for (Long l : lines.keySet()) {
-            if (l < n) {
-                c++;
-            }
-        }
-        return c;
-    }
-
-    private void finish(SegmentInfo s, Path out, Path err) throws IOException {
+    /** Cleans up and completes a segment; false when a remote file could not be deleted yet (tried again later). */
+    private boolean finish(SegmentInfo s, Path out, Path err) throws IOException {
         if (config.deleteFiles) {
-            deleteQuietly(s.getInputFileId());
-            deleteQuietly(s.getOutputFileId());
-            deleteQuietly(s.getErrorFileId());
+            boolean deleted = deleteQuietly(s.getInputFileId());
+            deleted &= deleteQuietly(s.getOutputFileId());
+            deleted &= deleteQuietly(s.getErrorFileId());
+            if (!deleted) {
+                int failures = deleteFailures.merge(s.getId(), 1, Integer::sum);
+                if (failures < MAX_DELETE_ATTEMPTS) {
+                    // the segment stays FINISHED (every line delivered, the checkpoint says so) until they are gone
+                    return false;
+                }
+                LOG.warn("Batch engine '{}': giving up deleting the remote files of batch {} after {} attempts;"
+                         + " delete {}, {} and {} by hand", store.name(), s.getBatchId(), failures,
+                        s.getInputFileId(), s.getOutputFileId(), s.getErrorFileId());
+            }
+            deleteFailures.remove(s.getId());
         }
         if (out != null) {
             Files.deleteIfExists(out);
@@ -1014,22 +1106,31 @@ public class BatchEngine implements AutoCloseable {
         leases.forget(s.getId());
         stats.batchesDone.incrementAndGet();
         fire(BatchEvent.Type.DONE, s, null, "all lines delivered");
+        return true;
     }
 
-    private void deleteQuietly(String fileId) {
+    /** Deletes a remote file; true when it is gone (deleted now, or not found), false when it may still exist. */
+    private boolean deleteQuietly(String fileId) {
         if (fileId == null) {
-            return;
+            return true;
         }
         try {
             client.deleteFile(fileId);
             stats.filesDeleted.incrementAndGet();
+            return true;
         } catch (OpenAIApiException e) {
-            if (e.getHttpStatus() != 404) {
-                LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.getMessage());
+            if (e.getHttpStatus() == 404) {
+                return true;
             }
+            LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.toString());
         }
+        return false;
+    }
+
+    private void deletePending() {
+        pendingDeletes.removeIf(fileId -> running.get() && deleteQuietly(fileId));
     }
 
     /** Downloads a remote file to the work directory once (streamed, verified complete), or reuses the copy. */
@@ -1074,12 +1175,17 @@ public class BatchEngine implements AutoCloseable {
         return target;
     }
 
-    private static long countLines(Path p) throws IOException {
+    private long countLines(Path p, Set<String> customIds) throws IOException {
         long n = 0;
         try (InputStream in = Files.newInputStream(p)) {
             LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
-            while (r.next() != null) {
+            byte[] line;
+            while ((line = r.next()) != null) {
                 n++;
+                String id = RequestLines.customId(mapper, line);
+                if (!id.isEmpty()) {
+                    customIds.add(id);
+                }
             }
         }
         return n;
@@ -1187,6 +1293,16 @@ public class BatchEngine implements AutoCloseable {
         if (!running.compareAndSet(true, false)) {
             return;
         }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        // the engine thread is done: no batch is created behind the cancellations below
         if (config.cancelOnStop) {
             for (SegmentInfo s : store.segments()) {
                 // with several nodes, only the batches this node drives
@@ -1199,15 +1315,6 @@ public class BatchEngine implements AutoCloseable {
                     }
                 }
             }
-        }
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
-                executor.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            executor.shutdownNow();
-            Thread.currentThread().interrupt();
         }
         // the other nodes take this node's segments over at once (not only once the leases expire)
         leases.releaseAll();

@@ -52,6 +52,13 @@ public class SegmentInfo implements Cloneable {
     private int submitFailures;
     private Long notBefore;
     private String lastError;
+    /**
+     * Batches created for this segment (this attempt) that ended {@code failed}, for any reason; numbers each new
+     * submission of the same segment (batch metadata, upload file name), and is never reset.
+     */
+    private int batchFailures;
+    /** Of {@link #batchFailures}, those that failed on a quota (they do not count against maxBatchFailures). */
+    private int quotaFailures;
     /** Lines already emitted from the output file and from the error file. */
     private long emittedOutput;
     private long emittedErrors;
@@ -351,6 +358,22 @@ public class SegmentInfo implements Cloneable {
 
     public void setLastError(String lastError) {
         this.lastError = lastError;
+    }
+
+    public int getBatchFailures() {
+        return batchFailures;
+    }
+
+    public void setBatchFailures(int batchFailures) {
+        this.batchFailures = batchFailures;
+    }
+
+    public int getQuotaFailures() {
+        return quotaFailures;
+    }
+
+    public void setQuotaFailures(int quotaFailures) {
+        this.quotaFailures = quotaFailures;
     }
 
     public long getEmittedOutput() {

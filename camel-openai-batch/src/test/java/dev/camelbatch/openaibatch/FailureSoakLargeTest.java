@@ -1,0 +1,26 @@
+package dev.camelbatch.openaibatch;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The long soak, excluded from the default build (JUnit tag {@code soak}); run it with the Maven profile
+ * {@code soak} (see docs/failure-modes.md): 100 000 requests in batches of 5 000, 30 % of API calls failing at
+ * random, one forced expiry. {@code -Dsoak.requests=N} and {@code -Dsoak.maxRetries=N} (API client attempts per
+ * call, default 1: every fault reaches the engine) change the run.
+ */
+@Tag("soak")
+class FailureSoakLargeTest extends FailureSoakSupport {
+
+    @Test
+    void hundredThousandRequestsThirtyPercentFaultsOneExpiry() throws Exception {
+        int n = Integer.getInteger("soak.requests", 100_000);
+        int maxRetries = Integer.getInteger("soak.maxRetries", 1);
+        Figures f = soak("soak100k", n, 5_000, maxRetries, Duration.ofMinutes(20));
+        assertThat(f.requests()).isEqualTo(n);
+    }
+}
