@@ -78,6 +78,7 @@ public class BatchEngine implements AutoCloseable {
     private long nextPollAt;
     private long nextEmitAt;
     private volatile String authProblem;
+    private long nextAuthProbeAt;
     private final AtomicLong cycles = new AtomicLong();
 
     public BatchEngine(BatchStore store, OpenAIBatchClient client, EngineConfig config, LineSink sink,
@@ -275,6 +276,12 @@ public class BatchEngine implements AutoCloseable {
     }
 
     private boolean probeAuth() {
+        long now = System.currentTimeMillis();
+        if (now < nextAuthProbeAt) {
+            return false;
+        }
+        // one cheap call per poll interval (at most every 30 s once backed off), not one per engine cycle
+        nextAuthProbeAt = now + Math.max(config.pollInterval, Math.min(config.maxPollInterval, 30_000));
         try {
             client.listBatches(null, 1);
             LOG.info("Batch engine '{}': the API accepts the key again; resuming submissions", store.name());
@@ -838,6 +845,11 @@ public class BatchEngine implements AutoCloseable {
 
     /** Emits every remaining line of a finished segment; false when the sink refused a line. */
     private boolean emit(SegmentInfo s) throws IOException {
+        if (s.isDelivered()) {
+            // every line was delivered before a restart (or on another node): only the clean-up is left, and the
+            // remote files may be gone already
+            return finish(s, null, null);
+        }
         Path out = s.getOutputFileId() != null ? download(s, s.getOutputFileId(), "out") : null;
         Path err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
         boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId())
@@ -1076,6 +1088,11 @@ public class BatchEngine implements AutoCloseable {
 
     /** Cleans up and completes a segment; false when a remote file could not be deleted yet (tried again later). */
     private boolean finish(SegmentInfo s, Path out, Path err) throws IOException {
+        if (!s.isDelivered()) {
+            // recorded before any file is deleted, so that whoever resumes this segment does not download again
+            s.setDelivered(true);
+            store.update(s);
+        }
         if (config.deleteFiles) {
             boolean deleted = deleteQuietly(s.getInputFileId());
             deleted &= deleteQuietly(s.getOutputFileId());
@@ -1092,17 +1109,19 @@ public class BatchEngine implements AutoCloseable {
             }
             deleteFailures.remove(s.getId());
         }
+        pendingSynthetic.remove(s.getId());
+        stuckCancelled.remove(s.getBatchId());
+        lastProgressLog.remove(s.getId());
+        SegmentInfo latest = store.segment(s.getId());
+        store.complete(latest != null ? latest : s);
+        // the local copies go last: a crash before complete() finds them again, so a restart never has to download
+        // files that were already deleted remotely
         if (out != null) {
             Files.deleteIfExists(out);
         }
         if (err != null) {
             Files.deleteIfExists(err);
         }
-        pendingSynthetic.remove(s.getId());
-        stuckCancelled.remove(s.getBatchId());
-        lastProgressLog.remove(s.getId());
-        SegmentInfo latest = store.segment(s.getId());
-        store.complete(latest != null ? latest : s);
         leases.forget(s.getId());
         stats.batchesDone.incrementAndGet();
         fire(BatchEvent.Type.DONE, s, null, "all lines delivered");
@@ -1140,6 +1159,7 @@ public class BatchEngine implements AutoCloseable {
             return target;
         }
         Path tmp = workDir.resolve(s.getId() + "." + suffix + ".jsonl.part");
+        long started = System.nanoTime();
         IOException last = null;
         for (int attempt = 1; attempt <= 5; attempt++) {
             try (InputStream in = client.downloadFileContent(fileId);
@@ -1172,6 +1192,8 @@ public class BatchEngine implements AutoCloseable {
             throw last;
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        LOG.debug("Batch engine '{}': downloaded file {} of batch {} ({} bytes) in {} ms", store.name(), fileId,
+                s.getBatchId(), Files.size(target), (System.nanoTime() - started) / 1_000_000);
         return target;
     }
 

@@ -59,6 +59,8 @@ public class SegmentInfo implements Cloneable {
     private int batchFailures;
     /** Of {@link #batchFailures}, those that failed on a quota (they do not count against maxBatchFailures). */
     private int quotaFailures;
+    /** Every line of the finished batch has been delivered; only the clean-up is left. */
+    private boolean delivered;
     /** Lines already emitted from the output file and from the error file. */
     private long emittedOutput;
     private long emittedErrors;
@@ -366,6 +368,14 @@ public class SegmentInfo implements Cloneable {
 
     public void setBatchFailures(int batchFailures) {
         this.batchFailures = batchFailures;
+    }
+
+    public boolean isDelivered() {
+        return delivered;
+    }
+
+    public void setDelivered(boolean delivered) {
+        this.delivered = delivered;
     }
 
     public int getQuotaFailures() {

@@ -107,8 +107,8 @@ class JdbcFailoverTest {
             children.add(b);
             long deadline = System.currentTimeMillis() + 60_000;
             while (!killWhen.getAsBoolean()) {
-                assertThat(a.isAlive()).as("node A died by itself; see %s", work.resolve("child-A.log")).isTrue();
-                assertThat(b.isAlive()).as("node B died by itself; see %s", work.resolve("child-B.log")).isTrue();
+                assertThat(a.isAlive()).as("node A died by itself; %s", tails()).isTrue();
+                assertThat(b.isAlive()).as("node B died by itself; %s", tails()).isTrue();
                 assertThat(System.currentTimeMillis()).as("kill point '%s' reached; %s", point, tails())
                         .isLessThan(deadline);
                 Thread.sleep(10);
