@@ -87,6 +87,11 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
     }
 
     boolean deliver(EmittedLine line) {
+        if (!isRunAllowed()) {
+            // the consumer is stopping: a new exchange would wait for a shutdown that waits for the engine; the line
+            // is delivered at the next start, from the checkpoint
+            return false;
+        }
         Exchange exchange = createExchange(false);
         OpenAIBatchRequestFailedException failure = null;
         try {
@@ -277,7 +282,8 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
     }
 
     void onEvent(BatchEvent event) {
-        if (!endpoint.getConfiguration().isBatchEvents() || event.type() == BatchEvent.Type.SEALED) {
+        if (!endpoint.getConfiguration().isBatchEvents() || event.type() == BatchEvent.Type.SEALED
+            || !isRunAllowed()) {
             return;
         }
         Exchange exchange = createExchange(false);

@@ -37,6 +37,7 @@ public final class FileDropApplication {
         this.settings = settings;
         this.out = out;
         this.progress = new Progress(settings.progressBar());
+        this.progress.model(settings.model());
     }
 
     public static void main(String[] args) throws Exception {

@@ -1,5 +1,10 @@
 package dev.camelbatch.examples.filedrop;
 
+import dev.camelbatch.openaibatch.engine.PriceTable;
+import dev.camelbatch.openaibatch.engine.TokenUsage;
+import dev.camelbatch.openaibatch.engine.UsageCost;
+import dev.camelbatch.openaibatch.engine.UsageTable;
+
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,6 +46,8 @@ public final class Progress {
     private long totalTokens;
     private ProgressBar bar;
     private Runnable onChange = () -> { };
+
+    private String model;
 
     public Progress(boolean showBar) {
         this.showBar = showBar;
@@ -176,18 +183,19 @@ public final class Progress {
         }
     }
 
-    /** The usage table: tokens by category. */
+    /** The model the requests use, for the price column of the usage table. */
+    public synchronized void model(String model) {
+        this.model = model;
+    }
+
+    /**
+     * The usage table: tokens by category and their estimated batch price from the component's price table
+     * ({@code unknown} for a model without a price, such as the simulator's answers under another name).
+     */
     public synchronized String usageTable() {
-        StringBuilder sb = new StringBuilder();
-        String line = "+------------+------------+%n";
-        sb.append(String.format(line));
-        sb.append(String.format("| %-10s | %10s |%n", "category", "tokens"));
-        sb.append(String.format(line));
-        sb.append(String.format("| %-10s | %,10d |%n", "prompt", promptTokens));
-        sb.append(String.format("| %-10s | %,10d |%n", "completion", completionTokens));
-        sb.append(String.format("| %-10s | %,10d |%n", "total", totalTokens));
-        sb.append(String.format(line));
-        return sb.toString();
+        TokenUsage usage = new TokenUsage(promptTokens, 0, completionTokens, 0);
+        UsageCost cost = model != null ? PriceTable.defaults().cost(model, usage) : null;
+        return UsageTable.format(usage, cost);
     }
 
     public void printSummary(PrintStream out, String resultsFile, boolean demo) {

@@ -77,7 +77,7 @@ class FileDropApplicationTest {
 
         String out = console.toString(StandardCharsets.UTF_8);
         assertThat(out).contains("Done: 50 of 50 reviews classified")
-                .contains("| prompt     |").contains("| completion |").contains("| total      |")
+                .contains("| Prompt").contains("| Completion").contains("| Total").contains("$")
                 .contains("Results: " + dir.resolve("outbox/results.csv"));
         assertThat(app.progress().promptTokens()).isPositive();
         assertThat(app.progress().totalTokens())
