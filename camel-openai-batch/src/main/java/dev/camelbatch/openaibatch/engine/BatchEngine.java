@@ -230,7 +230,8 @@ public class BatchEngine implements AutoCloseable {
         }
         long now = System.currentTimeMillis();
         for (SegmentInfo s : all) {
-            if (!running.get()) {
+            if (!running.get() || authProblem != null) {
+                // a refused key: no further upload in this pass (the probe decides when to try again)
                 return;
             }
             SegmentStatus st = s.getStatus();
