@@ -33,8 +33,9 @@
  * <h2>Secrets</h2>
  * The API key is sent only in the {@code Authorization} (or Azure {@code api-key}) header. It is never logged, never
  * put in exception messages (any occurrence in a server's answer is masked) and never shown by {@code toString()}.
- * HttpClient's own loggers {@code org.apache.hc.client5.http.headers} and {@code org.apache.hc.client5.http.wire}
- * print raw headers at DEBUG: keep them above DEBUG with a real key.
+ * HttpClient's own {@code org.apache.hc.client5.http.headers} and {@code ...wire} DEBUG logs would print the raw
+ * headers: the client's connections ({@code QuietConnectionFactory}) bypass the wire log and log the request headers
+ * at DEBUG to {@code dev.camelbatch.openaibatch.api.headers} with credential headers masked.
  *
  * <h2>JSON</h2>
  * The DTOs use snake_case names, ignore unknown fields (kept in {@code getAdditionalProperties()} on
