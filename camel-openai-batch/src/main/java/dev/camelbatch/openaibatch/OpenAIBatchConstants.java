@@ -16,7 +16,9 @@ public final class OpenAIBatchConstants {
               javaType = "Boolean")
     public static final String FLUSH = "CamelOpenAIBatchFlush";
 
-    @Metadata(label = "producer", description = "Overrides the model of this request.", javaType = "String")
+    @Metadata(label = "producer", description = "The model of this request when its body names none; takes"
+                                                + " precedence over the model option.",
+              javaType = "String")
     public static final String MODEL = "CamelOpenAIBatchModel";
 
     @Metadata(label = "producer", description = "The number of requests spooled from this exchange (1, or the lines"
