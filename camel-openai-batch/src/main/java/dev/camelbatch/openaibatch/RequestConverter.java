@@ -6,10 +6,7 @@ import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -407,12 +404,5 @@ final class RequestConverter {
 
     static String newId() {
         return "req-" + UUID.randomUUID();
-    }
-
-    static List<Object> asList(Object body) {
-        if (body instanceof Collection<?> c) {
-            return new ArrayList<>(c);
-        }
-        return null;
     }
 }

@@ -19,7 +19,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -79,7 +78,6 @@ public class BatchEngine implements AutoCloseable {
     private long nextEmitAt;
     private volatile String authProblem;
     private long nextAuthProbeAt;
-    private final AtomicLong cycles = new AtomicLong();
 
     public BatchEngine(BatchStore store, OpenAIBatchClient client, EngineConfig config, LineSink sink,
                        EngineListener listener, ObjectMapper mapper, Path workDir) {
@@ -190,7 +188,6 @@ public class BatchEngine implements AutoCloseable {
 
     /** One pass of the state machine; public for tests that step the engine by hand. */
     public void cycle() throws IOException {
-        cycles.incrementAndGet();
         leases.renewIfDue();
         long now = System.currentTimeMillis();
         for (String id : store.sealOpen(s -> {
@@ -1301,10 +1298,6 @@ public class BatchEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    public long cycles() {
-        return cycles.get();
     }
 
     @Override

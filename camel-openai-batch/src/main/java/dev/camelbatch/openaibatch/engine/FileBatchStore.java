@@ -22,7 +22,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -1272,9 +1271,5 @@ public class FileBatchStore implements BatchStore {
                 }
             }
         }
-    }
-
-    static Set<SegmentStatus> liveStatuses() {
-        return EnumSet.complementOf(EnumSet.of(SegmentStatus.DONE));
     }
 }
