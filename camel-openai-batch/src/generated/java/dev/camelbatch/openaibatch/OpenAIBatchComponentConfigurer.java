@@ -60,6 +60,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "dataSource": getOrCreateConfiguration(target).setDataSource(property(camelContext, javax.sql.DataSource.class, value)); return true;
         case "deletefiles":
         case "deleteFiles": getOrCreateConfiguration(target).setDeleteFiles(property(camelContext, boolean.class, value)); return true;
+        case "emitinorder":
+        case "emitInOrder": getOrCreateConfiguration(target).setEmitInOrder(property(camelContext, boolean.class, value)); return true;
         case "endpoint": getOrCreateConfiguration(target).setEndpoint(property(camelContext, java.lang.String.class, value)); return true;
         case "errorhandling":
         case "errorHandling": getOrCreateConfiguration(target).setErrorHandling(property(camelContext, dev.camelbatch.openaibatch.ErrorHandlingMode.class, value)); return true;
@@ -195,6 +197,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "dataSource": return javax.sql.DataSource.class;
         case "deletefiles":
         case "deleteFiles": return boolean.class;
+        case "emitinorder":
+        case "emitInOrder": return boolean.class;
         case "endpoint": return java.lang.String.class;
         case "errorhandling":
         case "errorHandling": return dev.camelbatch.openaibatch.ErrorHandlingMode.class;
@@ -331,6 +335,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "dataSource": return getOrCreateConfiguration(target).getDataSource();
         case "deletefiles":
         case "deleteFiles": return getOrCreateConfiguration(target).isDeleteFiles();
+        case "emitinorder":
+        case "emitInOrder": return getOrCreateConfiguration(target).isEmitInOrder();
         case "endpoint": return getOrCreateConfiguration(target).getEndpoint();
         case "errorhandling":
         case "errorHandling": return getOrCreateConfiguration(target).getErrorHandling();

@@ -50,6 +50,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "dataSource": target.getConfiguration().setDataSource(property(camelContext, javax.sql.DataSource.class, value)); return true;
         case "deletefiles":
         case "deleteFiles": target.getConfiguration().setDeleteFiles(property(camelContext, boolean.class, value)); return true;
+        case "emitinorder":
+        case "emitInOrder": target.getConfiguration().setEmitInOrder(property(camelContext, boolean.class, value)); return true;
         case "endpoint": target.getConfiguration().setEndpoint(property(camelContext, java.lang.String.class, value)); return true;
         case "errorhandling":
         case "errorHandling": target.getConfiguration().setErrorHandling(property(camelContext, dev.camelbatch.openaibatch.ErrorHandlingMode.class, value)); return true;
@@ -168,6 +170,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "dataSource": return javax.sql.DataSource.class;
         case "deletefiles":
         case "deleteFiles": return boolean.class;
+        case "emitinorder":
+        case "emitInOrder": return boolean.class;
         case "endpoint": return java.lang.String.class;
         case "errorhandling":
         case "errorHandling": return dev.camelbatch.openaibatch.ErrorHandlingMode.class;
@@ -287,6 +291,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "dataSource": return target.getConfiguration().getDataSource();
         case "deletefiles":
         case "deleteFiles": return target.getConfiguration().isDeleteFiles();
+        case "emitinorder":
+        case "emitInOrder": return target.getConfiguration().isEmitInOrder();
         case "endpoint": return target.getConfiguration().getEndpoint();
         case "errorhandling":
         case "errorHandling": return target.getConfiguration().getErrorHandling();

@@ -24,7 +24,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(61);
+        Set<String> props = new HashSet<>(62);
         props.add("apiKey");
         props.add("azure");
         props.add("azureApiVersion");
@@ -39,6 +39,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("connectTimeout");
         props.add("dataSource");
         props.add("deleteFiles");
+        props.add("emitInOrder");
         props.add("endpoint");
         props.add("errorHandling");
         props.add("exceptionHandler");

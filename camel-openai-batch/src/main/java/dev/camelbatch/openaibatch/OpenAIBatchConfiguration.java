@@ -215,6 +215,12 @@ public class OpenAIBatchConfiguration implements Cloneable {
                             + " delivered.")
     private boolean deleteFiles = true;
     @UriParam(label = "consumer", defaultValue = "false",
+              description = "Emit the lines of each batch in the order in which its requests were spooled (results"
+                            + " and errors mixed), instead of the order of the output file. The lines are sorted on"
+                            + " disk in runs of a few megabytes first, so memory stays bounded; requests that a later"
+                            + " batch retries come with that batch, and requests without any line come last.")
+    private boolean emitInOrder;
+    @UriParam(label = "consumer", defaultValue = "false",
               description = "Also emit one exchange per batch state change (header CamelOpenAIBatchEventType).")
     private boolean batchEvents;
     @UriParam(label = "consumer", defaultValue = "3",
@@ -549,6 +555,14 @@ public class OpenAIBatchConfiguration implements Cloneable {
 
     public void setErrorHandling(ErrorHandlingMode errorHandling) {
         this.errorHandling = errorHandling;
+    }
+
+    public boolean isEmitInOrder() {
+        return emitInOrder;
+    }
+
+    public void setEmitInOrder(boolean emitInOrder) {
+        this.emitInOrder = emitInOrder;
     }
 
     public boolean isDeleteFiles() {

@@ -1,21 +1,28 @@
 package dev.camelbatch.openaibatch;
 
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.engine.BatchEvent;
 import dev.camelbatch.openaibatch.engine.EmittedLine;
+import dev.camelbatch.openaibatch.engine.OutputLine;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePropertyKey;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
+import org.apache.camel.spi.HeadersMapFactory;
 import org.apache.camel.support.DefaultConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,22 +36,10 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchConsumer.class);
 
-    static {
-        // Camel de-duplicates the header names it knows, which saves a string per header per exchange
-        java.util.List<String> names = new java.util.ArrayList<>();
-        for (java.lang.reflect.Field f : OpenAIBatchConstants.class.getFields()) {
-            try {
-                names.add((String) f.get(null));
-            } catch (IllegalAccessException e) {
-                // public constants only
-            }
-        }
-        org.apache.camel.util.CaseInsensitiveMap.registerKnownKeys(names);
-    }
-
     private final OpenAIBatchEndpoint endpoint;
     private OpenAIBatchRuntime runtime;
     private BatchEngine engine;
+    private HeadersMapFactory headersMapFactory;
 
     public OpenAIBatchConsumer(OpenAIBatchEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -64,6 +59,7 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
+        headersMapFactory = endpoint.getCamelContext().getCamelContextExtension().getHeadersMapFactory();
         runtime = endpoint.acquireRuntime();
         try {
             engine = runtime.startEngine(endpoint.getConfiguration(), endpoint.getCamelContext(), this::deliver,
@@ -131,8 +127,10 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         ObjectMapper mapper = runtime.mapper();
         Message msg = exchange.getMessage();
         SegmentInfo s = line.segment();
-        // headers are collected in a presized map and set at once: cheaper than one case-insensitive put each
-        Map<String, Object> h = new HashMap<>(64);
+        // headers are collected in a plain list of pairs and copied once into Camel's case-insensitive map, which is
+        // then created at its final size (filling that map directly makes it grow and hash every name twice); a
+        // name given twice (a carried header named like one of ours) ends with the later value, ours
+        HeaderList h = new HeaderList();
         if (line.carriedHeaders() != null) {
             RequestConverter.restoreHeaders(mapper, line.carriedHeaders(), h);
         }
@@ -155,71 +153,131 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         exchange.setProperty(ExchangePropertyKey.BATCH_SIZE, (int) line.size());
         exchange.setProperty(ExchangePropertyKey.BATCH_COMPLETE, line.isLast());
 
-        JsonNode parsed = line.parsed();
-        JsonNode body = null;
-        if (parsed != null) {
-            JsonNode id = parsed.get("id");
-            if (id != null && id.isTextual()) {
-                h.put(OpenAIBatchConstants.LINE_REQUEST_ID, id.asText());
+        OutputLine out = line.line();
+        boolean object = out != null && out.isObject();
+        if (object) {
+            if (out.id() != null) {
+                h.put(OpenAIBatchConstants.LINE_REQUEST_ID, out.id());
             }
-            JsonNode resp = parsed.get("response");
-            if (resp != null && resp.isObject()) {
-                if (resp.hasNonNull("request_id")) {
-                    h.put(OpenAIBatchConstants.REQUEST_ID, resp.get("request_id").asText());
+            if (out.requestId() != null) {
+                h.put(OpenAIBatchConstants.REQUEST_ID, out.requestId());
+            }
+            if (out.bodyIsObject()) {
+                if (out.model() != null) {
+                    h.put(OpenAIBatchConstants.RESPONSE_MODEL, out.model());
                 }
-                body = resp.get("body");
-                if (body != null && body.isObject()) {
-                    if (body.hasNonNull("model")) {
-                        h.put(OpenAIBatchConstants.RESPONSE_MODEL, body.get("model").asText());
-                    }
-                    usageHeaders(h, body.get("usage"));
+                if (out.hasUsage()) {
+                    putIfPresent(h, OpenAIBatchConstants.PROMPT_TOKENS, out.promptTokens());
+                    putIfPresent(h, OpenAIBatchConstants.COMPLETION_TOKENS, out.completionTokens());
+                    putIfPresent(h, OpenAIBatchConstants.TOTAL_TOKENS, out.totalTokens());
+                    putIfPresent(h, OpenAIBatchConstants.CACHED_TOKENS, out.cachedTokens());
+                    putIfPresent(h, OpenAIBatchConstants.REASONING_TOKENS, out.reasoningTokens());
                 }
             }
         }
-        msg.setHeaders(h);
+        msg.setHeaders(headersMapFactory.newMap(h));
         OutputFormat format = endpoint.getConfiguration().getOutputFormat();
-        if (parsed == null || format == OutputFormat.raw) {
+        if (!object || format == OutputFormat.raw) {
             msg.setBody(new String(line.raw(), StandardCharsets.UTF_8));
-        } else if (line.isError() && (body == null || body.isNull())) {
+        } else if (line.isError() && !out.hasBody()) {
             // no response body: the error line itself says what happened
-            msg.setBody(format == OutputFormat.map ? mapper.convertValue(parsed, Map.class)
+            msg.setBody(format == OutputFormat.map ? mapper.convertValue(out.tree(), Map.class)
                     : new String(line.raw(), StandardCharsets.UTF_8));
         } else if (format == OutputFormat.json) {
-            msg.setBody(mapper.writeValueAsString(body));
+            msg.setBody(out.bodyJson());
         } else if (format == OutputFormat.map) {
-            msg.setBody(mapper.convertValue(body, Map.class));
+            JsonNode body = out.body();
+            msg.setBody(body == null ? null : mapper.convertValue(body, Map.class));
+        } else if (line.isError()) {
+            msg.setBody(out.bodyJson());
         } else {
-            msg.setBody(line.isError() ? mapper.writeValueAsString(body) : content(s.getEndpoint(), body, mapper));
+            msg.setBody(content(s.getEndpoint(), out, mapper));
         }
     }
 
-    private static void usageHeaders(Map<String, Object> h, JsonNode usage) {
-        if (usage == null || !usage.isObject()) {
-            return;
+    /**
+     * Name/value pairs in the order put, for one copy into Camel's header map: no hashing, no table. {@code put}
+     * appends; the map that copies it resolves repeated names.
+     */
+    static final class HeaderList extends AbstractMap<String, Object> {
+        private String[] names = new String[32];
+        private Object[] values = new Object[32];
+        private int size;
+
+        @Override
+        public Object put(String name, Object value) {
+            if (size == names.length) {
+                names = Arrays.copyOf(names, size * 2);
+                values = Arrays.copyOf(values, size * 2);
+            }
+            names[size] = name;
+            values[size++] = value;
+            return null;
         }
-        JsonNode prompt = usage.has("prompt_tokens") ? usage.get("prompt_tokens") : usage.get("input_tokens");
-        JsonNode completion = usage.has("completion_tokens") ? usage.get("completion_tokens")
-                : usage.get("output_tokens");
-        if (prompt != null && prompt.canConvertToLong()) {
-            h.put(OpenAIBatchConstants.PROMPT_TOKENS, prompt.asLong());
+
+        @Override
+        public int size() {
+            return size;
         }
-        if (completion != null && completion.canConvertToLong()) {
-            h.put(OpenAIBatchConstants.COMPLETION_TOKENS, completion.asLong());
+
+        @Override
+        public Set<Map.Entry<String, Object>> entrySet() {
+            return new AbstractSet<>() {
+                @Override
+                public Iterator<Map.Entry<String, Object>> iterator() {
+                    return new Iterator<>() {
+                        private int i;
+
+                        @Override
+                        public boolean hasNext() {
+                            return i < size;
+                        }
+
+                        @Override
+                        public Map.Entry<String, Object> next() {
+                            if (i >= size) {
+                                throw new NoSuchElementException();
+                            }
+                            Map.Entry<String, Object> e = new AbstractMap.SimpleImmutableEntry<>(names[i],
+                                    values[i]);
+                            i++;
+                            return e;
+                        }
+                    };
+                }
+
+                @Override
+                public int size() {
+                    return size;
+                }
+            };
         }
-        if (usage.hasNonNull("total_tokens")) {
-            h.put(OpenAIBatchConstants.TOTAL_TOKENS, usage.get("total_tokens").asLong());
+    }
+
+    private static void putIfPresent(Map<String, Object> h, String name, Long value) {
+        if (value != null) {
+            h.put(name, value);
         }
-        JsonNode cached = usage.has("prompt_tokens_details") ? usage.path("prompt_tokens_details").get("cached_tokens")
-                : usage.path("input_tokens_details").get("cached_tokens");
-        if (cached != null && cached.canConvertToLong()) {
-            h.put(OpenAIBatchConstants.CACHED_TOKENS, cached.asLong());
+    }
+
+    /** The useful content of a line's response body, read from the streaming parse where it can be. */
+    static Object content(String endpoint, OutputLine out, ObjectMapper mapper) throws java.io.IOException {
+        if (!out.hasBody()) {
+            return null;
         }
-        JsonNode reasoning = usage.has("completion_tokens_details")
-                ? usage.path("completion_tokens_details").get("reasoning_tokens")
-                : usage.path("output_tokens_details").get("reasoning_tokens");
-        if (reasoning != null && reasoning.canConvertToLong()) {
-            h.put(OpenAIBatchConstants.REASONING_TOKENS, reasoning.asLong());
+        String ep = endpoint.startsWith("/v1/") ? endpoint : "/v1" + endpoint;
+        if (out.bodyIsObject()) {
+            if ("/v1/chat/completions".equals(ep)) {
+                return out.chatContent();
+            }
+            if ("/v1/completions".equals(ep)) {
+                return out.completionText();
+            }
+            if ("/v1/responses".equals(ep) && out.outputText() != null) {
+                return out.outputText();
+            }
         }
+        return content(endpoint, out.body(), mapper);
     }
 
     /** The useful content of a response body. */

@@ -306,7 +306,7 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
             o.put("failed", s.getFailed());
             o.put("total", total);
             o.put("progressPercent", total > 0 ? (s.getCompleted() + s.getFailed()) * 100 / total : 0);
-            o.put("delivered", s.getEmittedOutput() + s.getEmittedErrors() + s.getEmittedSynthetic());
+            o.put("delivered", s.getLinesDelivered());
         }
         if (s.getLastError() != null) {
             o.put("lastError", s.getLastError());

@@ -208,6 +208,7 @@ final class OpenAIBatchRuntime {
         ec.maxInFlightBatches = conf.getMaxInFlightBatches();
         ec.batchTimeout = conf.getBatchTimeout();
         ec.deleteFiles = conf.isDeleteFiles();
+        ec.emitInOrder = conf.isEmitInOrder();
         ec.maxAttempts = conf.getMaxAttempts();
         ec.stuckBatchTimeout = conf.getStuckBatchTimeout();
         ec.cancelStuckBatches = conf.isCancelStuckBatches();

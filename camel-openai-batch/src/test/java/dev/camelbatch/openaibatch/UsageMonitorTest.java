@@ -17,6 +17,7 @@ import dev.camelbatch.openaibatch.engine.BatchEvent;
 import dev.camelbatch.openaibatch.engine.BatchMonitor;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.EmittedLine;
+import dev.camelbatch.openaibatch.engine.OutputLine;
 import dev.camelbatch.openaibatch.engine.EngineListener;
 import dev.camelbatch.openaibatch.engine.LineSink;
 import dev.camelbatch.openaibatch.engine.PriceTable;
@@ -82,7 +83,7 @@ class UsageMonitorTest {
     static EmittedLine line(SegmentInfo s, String json) throws Exception {
         JsonNode parsed = MAPPER.readTree(json);
         return new EmittedLine(EmittedLine.Kind.RESULT, s, parsed.path("custom_id").asText(), json.getBytes(),
-                parsed, 200, null, null, null, 0, 2);
+                OutputLine.parse(json.getBytes(), MAPPER), 200, null, null, null, 0, 2);
     }
 
     @Test

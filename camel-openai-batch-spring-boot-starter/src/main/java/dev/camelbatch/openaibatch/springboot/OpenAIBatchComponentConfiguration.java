@@ -102,6 +102,12 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private Boolean deleteFiles = true;
     /**
+     * Emit the lines of each batch in the order in which its requests were spooled (results and errors mixed), instead
+     * of the order of the output file. The lines are sorted on disk in runs of a few megabytes first, so memory stays
+     * bounded; requests that a later batch retries come with that batch, and requests without any line come last.
+     */
+    private Boolean emitInOrder = false;
+    /**
      * How failed requests arrive: as normal exchanges with error headers, or as failed exchanges for the route's error
      * handler.
      */
@@ -483,6 +489,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
 
     public void setDeleteFiles(Boolean deleteFiles) {
         this.deleteFiles = deleteFiles;
+    }
+
+    public Boolean getEmitInOrder() {
+        return emitInOrder;
+    }
+
+    public void setEmitInOrder(Boolean emitInOrder) {
+        this.emitInOrder = emitInOrder;
     }
 
     public dev.camelbatch.openaibatch.ErrorHandlingMode getErrorHandling() {

@@ -3,7 +3,6 @@ package dev.camelbatch.openaibatch.engine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,7 +19,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.camelbatch.openaibatch.api.Batch;
@@ -61,6 +59,8 @@ public class BatchEngine implements AutoCloseable {
     private final EngineListener listener;
     private final ObjectMapper mapper;
     private final Path workDir;
+    /** Line counts and custom ids of output files, read while they were downloaded (until emission takes them). */
+    private final Map<Path, LineIdScanner> scans = new HashMap<>();
     private final EngineStats stats = new EngineStats();
     /** Leases on the segments this node drives (stores shared by several nodes; every claim succeeds otherwise). */
     private final SegmentLeases leases;
@@ -852,28 +852,41 @@ public class BatchEngine implements AutoCloseable {
         Path err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
         boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId())
                                   || STUCK_CANCELLED.equals(s.getLastError());
-        // first pass over the error file: requests to resubmit (once: the retry segment records its parent)
         Set<String> toRetry = new HashSet<>();
-        Set<String> answered = new HashSet<>();
+        // the requests that a line answers, as 8-byte hashes of their custom ids
+        CustomIdSet answered;
+        long outputLines = 0;
+        if (out != null) {
+            // counted and read for custom ids while it was downloaded; after a restart, from the file
+            LineIdScanner scan = scans.remove(out);
+            if (scan == null) {
+                scan = LineIdScanner.scan(out, mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount());
+            }
+            outputLines = scan.lines();
+            answered = scan.ids();
+        } else {
+            answered = new CustomIdSet(1024);
+        }
+        // first pass over the error file: requests to resubmit (once: the retry segment records its parent)
         long errorsToEmit = 0;
         if (err != null) {
             try (InputStream in = Files.newInputStream(err)) {
                 LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
                 byte[] line;
                 while ((line = r.next()) != null) {
-                    ParsedLine p = parse(line);
-                    if (p.customId != null) {
-                        answered.add(p.customId);
+                    OutputLine p = parse(line);
+                    if (p.customId() != null) {
+                        answered.add(p.customId());
                     }
-                    if (p.customId != null && s.getAttempt() < config.maxAttempts && isRetryable(p, retryUnfinished)) {
-                        toRetry.add(p.customId);
+                    if (p.customId() != null && s.getAttempt() < config.maxAttempts
+                            && isRetryable(p, retryUnfinished)) {
+                        toRetry.add(p.customId());
                     } else {
                         errorsToEmit++;
                     }
                 }
             }
         }
-        long outputLines = out != null ? countLines(out, answered) : 0;
         SyntheticPlan plan = pendingSynthetic.get(s.getId());
         if (plan == null && "failed".equals(s.getBatchStatus()) && s.getOutputFileId() == null
                 && s.getErrorFileId() == null) {
@@ -881,7 +894,8 @@ public class BatchEngine implements AutoCloseable {
         }
         if (plan == null && answered.size() < s.getRequestCount()) {
             // requests that neither file answers (a batch cancelled or expired before they ran may leave them out
-            // of both): resubmitted like the unfinished ones, or reported; never dropped
+            // of both, a line may be cut or garbled): resubmitted like the unfinished ones, or reported; never
+            // dropped
             plan = unanswered(s, answered, retryUnfinished, toRetry);
         }
         if (!toRetry.isEmpty() && !hasRetryChild(s)) {
@@ -900,12 +914,30 @@ public class BatchEngine implements AutoCloseable {
         long size = outputLines + errorsToEmit + syntheticCount;
         Map<String, byte[]> carried = store.carriedHeaders(s.getId());
         long[] emitted = { s.getEmittedOutput(), s.getEmittedErrors(), s.getEmittedSynthetic() };
-        if (out != null && !emitLines(s, out, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
-            return false;
-        }
-        if (err != null && !emitLines(s, err, EmittedLine.Kind.ERROR, carried, emitted, 1, outputLines, size,
-                toRetry)) {
-            return false;
+        Path ordered = workDir.resolve(s.getId() + ".ordered.jsonl");
+        // in order when asked before this batch's emission began, or when its emission began in order (here or on
+        // another node; the checkpoint says so): a checkpoint counts lines of one sequence or the other, never a mix
+        boolean inOrder = emitted[1] == SegmentInfo.EMITTED_IN_ORDER || Files.exists(ordered)
+                          || (config.emitInOrder && (out != null || err != null) && emitted[0] == 0
+                              && emitted[1] == 0 && emitted[2] == 0);
+        if (inOrder) {
+            if (!Files.exists(ordered)) {
+                // the sort is deterministic: sorting again after a restart or a takeover gives the same sequence
+                sortByRequestOrder(s, out, err, toRetry, ordered);
+            }
+            emitted[1] = SegmentInfo.EMITTED_IN_ORDER;
+            // the sorted file mixes both files' lines; a line is an error by its content, as in the output file
+            if (!emitLines(s, ordered, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
+                return false;
+            }
+        } else {
+            if (out != null && !emitLines(s, out, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
+                return false;
+            }
+            if (err != null && !emitLines(s, err, EmittedLine.Kind.ERROR, carried, emitted, 1, outputLines, size,
+                    toRetry)) {
+                return false;
+            }
         }
         if (plan != null && !emitSynthetic(s, plan, carried, emitted, outputLines + errorsToEmit, size)) {
             return false;
@@ -918,7 +950,7 @@ public class BatchEngine implements AutoCloseable {
      * when unfinished requests are resubmitted (expired, cancelled as stuck) and attempts are left, else a plan to
      * report them as errors.
      */
-    private SyntheticPlan unanswered(SegmentInfo s, Set<String> answered, boolean retryUnfinished,
+    private SyntheticPlan unanswered(SegmentInfo s, CustomIdSet answered, boolean retryUnfinished,
             Set<String> toRetry) throws IOException {
         String status = s.getBatchStatus() != null ? s.getBatchStatus() : "";
         boolean retry = retryUnfinished && s.getAttempt() < config.maxAttempts;
@@ -977,21 +1009,41 @@ public class BatchEngine implements AutoCloseable {
         return false;
     }
 
+    /** Writes the output and error lines of a segment, in the order of its requests, to {@code target}. */
+    private void sortByRequestOrder(SegmentInfo s, Path out, Path err, Set<String> retried, Path target)
+            throws IOException {
+        long started = System.nanoTime();
+        // the position of each request: bounded by the requests of one batch (at most 50 000 for OpenAI)
+        Map<String, Integer> ordinals = new HashMap<>((int) Math.min(1 << 20, s.getRequestCount() * 2 + 16));
+        int[] n = { 0 };
+        store.readRequests(s.getId(), line -> ordinals.putIfAbsent(RequestLines.customId(mapper, line), n[0]++));
+        List<InputOrderSorter.Input> inputs = new ArrayList<>(2);
+        if (out != null) {
+            inputs.add(new InputOrderSorter.Input(out, null));
+        }
+        if (err != null) {
+            inputs.add(new InputOrderSorter.Input(err, retried));
+        }
+        long lines = new InputOrderSorter(mapper, ordinals, config.sortRunBytes, SegmentLimits.HARD_MAX_BYTES)
+                .sort(inputs, target);
+        LOG.debug("Batch engine '{}': {} lines of batch {} sorted into request order in {} ms", store.name(), lines,
+                s.getBatchId(), (System.nanoTime() - started) / 1_000_000);
+    }
+
     private boolean emitLines(SegmentInfo s, Path file, EmittedLine.Kind kind, Map<String, byte[]> carried,
             long[] emitted, int slot, long base, long size, Set<String> retried) throws IOException {
         long done = emitted[slot];
-        long n = 0;
         long retriedSoFar = 0;
-        try (InputStream in = Files.newInputStream(file)) {
-            LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
-            byte[] line;
-            while ((line = r.next()) != null) {
-                n++;
-                if (n <= done && retried == null) {
-                    continue;
-                }
-                ParsedLine p = parse(line);
-                boolean isRetried = retried != null && p.customId != null && retried.contains(p.customId);
+        // lines up to the checkpoint are skipped unparsed, unless retried lines must be counted to place the rest
+        long skipThrough = retried == null ? done : 0;
+        try (ParsedLineReader r = ParsedLineReader.open(file, SegmentLimits.HARD_MAX_BYTES, mapper, skipThrough,
+                parseAhead(file) ? "openai-batch-parse-" + store.name() : null)) {
+            ParsedLineReader.Entry e;
+            while ((e = r.next()) != null) {
+                long n = e.number();
+                OutputLine p = e.line();
+                byte[] line = p.raw();
+                boolean isRetried = retried != null && p.customId() != null && retried.contains(p.customId());
                 if (isRetried) {
                     retriedSoFar++;
                 }
@@ -1003,12 +1055,14 @@ public class BatchEngine implements AutoCloseable {
                 }
                 if (!isRetried) {
                     long index = base + (n - 1 - retriedSoFar);
-                    EmittedLine.Kind k = p.parsed == null ? EmittedLine.Kind.SYNTHETIC_ERROR
-                            : (kind == EmittedLine.Kind.RESULT && p.errorCode != null ? EmittedLine.Kind.ERROR : kind);
-                    EmittedLine el = new EmittedLine(k, s, p.customId, line, p.parsed, p.statusCode,
-                            p.parsed == null ? "unparsable_output_line" : p.errorCode,
-                            p.parsed == null ? "The output line is not valid JSON: " + p.parseError : p.errorMessage,
-                            p.customId != null ? carried.get(p.customId) : null, Math.min(index, size - 1), size);
+                    String errorCode = p.errorCode();
+                    EmittedLine.Kind k = !p.isObject() ? EmittedLine.Kind.SYNTHETIC_ERROR
+                            : (kind == EmittedLine.Kind.RESULT && errorCode != null ? EmittedLine.Kind.ERROR : kind);
+                    EmittedLine el = new EmittedLine(k, s, p.customId(), line, p, p.statusCode(),
+                            !p.isObject() ? "unparsable_output_line" : errorCode,
+                            !p.isObject() ? "The output line is not valid JSON: " + p.parseError() : p.errorMessage(),
+                            p.customId() != null && !carried.isEmpty() ? carried.get(p.customId()) : null,
+                            Math.min(index, size - 1), size);
                     if (!sink.deliver(el)) {
                         return false;
                     }
@@ -1024,6 +1078,17 @@ public class BatchEngine implements AutoCloseable {
         }
         return true;
     }
+
+    /**
+     * Whether a file is worth parsing on a second thread while this one delivers: with more than one processor and
+     * more than a few megabytes (for small files a thread costs more than it saves).
+     */
+    private static boolean parseAhead(Path file) throws IOException {
+        return PARSE_AHEAD_CPUS > 1 && Files.size(file) >= PARSE_AHEAD_MIN_BYTES;
+    }
+
+    private static final int PARSE_AHEAD_CPUS = Runtime.getRuntime().availableProcessors();
+    private static final long PARSE_AHEAD_MIN_BYTES = Long.getLong("openai-batch.parseAheadMinBytes", 4L << 20);
 
     private boolean emitSynthetic(SegmentInfo s, SyntheticPlan plan, Map<String, byte[]> carried, long[] emitted,
             long base, long size) throws IOException {
@@ -1063,7 +1128,8 @@ public class BatchEngine implements AutoCloseable {
                 ok[0] = false;
                 return;
             }
-            EmittedLine el = new EmittedLine(EmittedLine.Kind.SYNTHETIC_ERROR, s, id, raw, synthetic, null, plan.code,
+            EmittedLine el = new EmittedLine(EmittedLine.Kind.SYNTHETIC_ERROR, s, id, raw,
+                    OutputLine.of(synthetic, raw, mapper), null, plan.code,
                     msg, carried.get(id), Math.min(index, size - 1), size);
             if (!sink.deliver(el)) {
                 ok[0] = false;
@@ -1114,6 +1180,8 @@ public class BatchEngine implements AutoCloseable {
         store.complete(latest != null ? latest : s);
         // the local copies go last: a crash before complete() finds them again, so a restart never has to download
         // files that were already deleted remotely
+        Files.deleteIfExists(workDir.resolve(s.getId() + ".ordered.jsonl"));
+        scans.remove(workDir.resolve(s.getId() + ".out.jsonl"));
         if (out != null) {
             Files.deleteIfExists(out);
         }
@@ -1160,6 +1228,8 @@ public class BatchEngine implements AutoCloseable {
         long started = System.nanoTime();
         IOException last = null;
         for (int attempt = 1; attempt <= 5; attempt++) {
+            LineIdScanner scan = "out".equals(suffix)
+                    ? new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount()) : null;
             try (InputStream in = client.downloadFileContent(fileId);
                  OutputStream os = Files.newOutputStream(tmp)) {
                 byte[] buf = new byte[1 << 16];
@@ -1168,8 +1238,15 @@ public class BatchEngine implements AutoCloseable {
                 long total = 0;
                 while ((r = in.read(buf)) > 0) {
                     os.write(buf, 0, r);
+                    if (scan != null) {
+                        scan.feed(buf, 0, r);
+                    }
                     lastByte = buf[r - 1];
                     total += r;
+                }
+                if (scan != null) {
+                    scan.finish();
+                    scans.put(target, scan);
                 }
                 if (total > 0 && lastByte != '\n') {
                     // the service ends every line with a newline; be liberal: accept a last line that parses
@@ -1195,87 +1272,26 @@ public class BatchEngine implements AutoCloseable {
         return target;
     }
 
-    private long countLines(Path p, Set<String> customIds) throws IOException {
-        long n = 0;
-        try (InputStream in = Files.newInputStream(p)) {
-            LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
-            byte[] line;
-            while ((line = r.next()) != null) {
-                n++;
-                String id = RequestLines.customId(mapper, line);
-                if (!id.isEmpty()) {
-                    customIds.add(id);
-                }
-            }
-        }
-        return n;
+    private OutputLine parse(byte[] line) {
+        return OutputLine.parse(line, mapper);
     }
 
-    private static final class ParsedLine {
-        JsonNode parsed;
-        String customId;
-        Integer statusCode;
-        String errorCode;
-        String errorMessage;
-        String parseError;
-    }
-
-    private ParsedLine parse(byte[] line) {
-        ParsedLine p = new ParsedLine();
-        try {
-            JsonNode n = mapper.readTree(line);
-            if (n == null || !n.isObject()) {
-                p.parseError = "not a JSON object";
-                return p;
-            }
-            p.parsed = n;
-            JsonNode cid = n.get("custom_id");
-            p.customId = cid != null && cid.isTextual() ? cid.asText() : null;
-            JsonNode resp = n.get("response");
-            if (resp != null && resp.isObject()) {
-                JsonNode sc = resp.get("status_code");
-                p.statusCode = sc != null && sc.canConvertToInt() ? sc.asInt() : null;
-                if (p.statusCode != null && p.statusCode >= 400) {
-                    JsonNode e = resp.path("body").path("error");
-                    p.errorCode = e.hasNonNull("code") ? e.get("code").asText()
-                            : (e.hasNonNull("type") ? e.get("type").asText() : "http_" + p.statusCode);
-                    p.errorMessage = e.hasNonNull("message") ? e.get("message").asText() : "HTTP " + p.statusCode;
-                }
-            }
-            JsonNode err = n.get("error");
-            if (err != null && err.isObject()) {
-                p.errorCode = err.hasNonNull("code") ? err.get("code").asText() : "error";
-                p.errorMessage = err.hasNonNull("message") ? err.get("message").asText() : null;
-            }
-        } catch (IOException e) {
-            p.parseError = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe
-                    ? jpe.getOriginalMessage() : e.getMessage();
-            String text = new String(line, StandardCharsets.UTF_8);
-            int i = text.indexOf("\"custom_id\":\"");
-            if (i >= 0) {
-                int j = text.indexOf('"', i + 13);
-                if (j > i) {
-                    p.customId = text.substring(i + 13, j);
-                }
-            }
-        }
-        return p;
-    }
-
-    private static boolean isRetryable(ParsedLine p, boolean retryUnfinished) {
-        if (p.parsed == null) {
+    private static boolean isRetryable(OutputLine p, boolean retryUnfinished) {
+        if (!p.isObject()) {
             return false;
         }
-        if (p.statusCode != null && (p.statusCode == 429 || p.statusCode >= 500)) {
+        Integer status = p.statusCode();
+        if (status != null && (status == 429 || status >= 500)) {
             return true;
         }
-        if (p.errorCode == null) {
+        String code = p.errorCode();
+        if (code == null) {
             return false;
         }
-        if ("batch_cancelled".equals(p.errorCode)) {
+        if ("batch_cancelled".equals(code)) {
             return retryUnfinished;
         }
-        return RETRYABLE_LINE_CODES.contains(p.errorCode);
+        return RETRYABLE_LINE_CODES.contains(code);
     }
 
     // ---------------------------------------------------------------- misc

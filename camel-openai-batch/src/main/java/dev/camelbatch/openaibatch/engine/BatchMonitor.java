@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,20 +111,19 @@ public final class BatchMonitor {
     }
 
     private void count(EmittedLine line) {
-        JsonNode parsed = line.parsed();
-        if (parsed == null || line.segment() == null) {
+        OutputLine out = line.line();
+        if (out == null || !out.isObject() || !out.bodyIsObject() || line.segment() == null) {
             return;
         }
-        JsonNode body = parsed.path("response").path("body");
-        TokenUsage u = TokenUsage.ofResponse(body.get("usage"));
+        TokenUsage u = out.usage();
         if (u == null) {
             return;
         }
         LineUsage lu = lineUsage.computeIfAbsent(line.segment().getId(), k -> new LineUsage());
         synchronized (lu) {
             lu.usage = lu.usage.plus(u);
-            if (lu.responseModel == null && body.hasNonNull("model")) {
-                lu.responseModel = body.get("model").asText();
+            if (lu.responseModel == null && out.model() != null) {
+                lu.responseModel = out.model();
             }
         }
     }

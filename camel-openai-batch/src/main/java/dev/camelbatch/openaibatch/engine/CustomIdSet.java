@@ -18,6 +18,23 @@ public final class CustomIdSet {
         return set.add(hash(id));
     }
 
+    /**
+     * Adds the id held as UTF-8 in {@code b[off, off + len)}, without making a string of it when it is ASCII (the
+     * hash is the same as for the string).
+     */
+    public boolean add(byte[] b, int off, int len) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = off; i < off + len; i++) {
+            byte c = b[i];
+            if (c < 0) {
+                return add(new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            h ^= c;
+            h *= 0x100000001b3L;
+        }
+        return set.add(fmix(h));
+    }
+
     public boolean contains(String id) {
         return set.contains(hash(id));
     }
@@ -37,6 +54,10 @@ public final class CustomIdSet {
             h ^= s.charAt(i);
             h *= 0x100000001b3L;
         }
+        return fmix(h);
+    }
+
+    private static long fmix(long h) {
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;

@@ -13,6 +13,13 @@ public class EngineConfig {
     public long batchTimeout = 60_000;
     /** Delete the remote input, output and error files once every line is delivered. */
     public boolean deleteFiles = true;
+    /**
+     * Emit the lines of each batch in the order of its requests (sorted on disk first) rather than in the order of
+     * the output and error files.
+     */
+    public boolean emitInOrder = false;
+    /** Bytes of lines sorted in memory at most when emitting in order; more are spilled to sorted runs on disk. */
+    public long sortRunBytes = 8L << 20;
     /** Attempts per request (first submission included) for expired and retryable failed requests. */
     public int maxAttempts = 3;
     /** Attempts to create a batch for a segment whose batch failed for reasons that do not name lines. */

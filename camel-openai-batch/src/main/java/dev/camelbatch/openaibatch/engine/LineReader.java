@@ -28,6 +28,15 @@ public final class LineReader {
 
     /** The next non-blank line, or {@code null} at the end of the stream. */
     public byte[] next() throws IOException {
+        int len = nextSlice();
+        return len < 0 ? null : Arrays.copyOf(line, len);
+    }
+
+    /**
+     * Reads the next non-blank line into {@link #lineBuffer()} without copying it out; returns its length, or -1 at
+     * the end of the stream. The buffer's content is valid until the next call.
+     */
+    public int nextSlice() throws IOException {
         while (true) {
             int len = 0;
             boolean any = false;
@@ -38,7 +47,7 @@ public final class LineReader {
                     if (limit <= 0) {
                         limit = 0;
                         if (!any) {
-                            return null;
+                            return -1;
                         }
                         lastLineTerminated = false;
                         break;
@@ -75,12 +84,17 @@ public final class LineReader {
                 len--;
             }
             if (!isBlank(line, len)) {
-                return Arrays.copyOf(line, len);
+                return len;
             }
             if (!lastLineTerminated) {
-                return null;
+                return -1;
             }
         }
+    }
+
+    /** The array holding the line that {@link #nextSlice()} read last (longer than the line). */
+    public byte[] lineBuffer() {
+        return line;
     }
 
     /** The 1-based number of the line last returned (blank lines count). */

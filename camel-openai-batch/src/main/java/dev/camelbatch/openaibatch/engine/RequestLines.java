@@ -131,27 +131,29 @@ public final class RequestLines {
 
     /** The custom id of a stored request line; fast when it is the first field, as this component writes it. */
     public static String customId(ObjectMapper mapper, byte[] line) {
-        byte[] prefix = PREFIX;
-        boolean fast = line.length > prefix.length;
-        for (int i = 0; fast && i < prefix.length; i++) {
-            fast = line[i] == prefix[i];
+        return customId(mapper, line, line.length);
+    }
+
+    /**
+     * The custom id of the first {@code len} bytes of {@code line}. Lines that start with {@code {"custom_id":"...}
+     * (request lines) or {@code {"id":"...","custom_id":"...} (output and error lines, as OpenAI writes them) are
+     * read without a parser; anything else goes through the streaming parser. {@code ""} when there is none.
+     */
+    public static String customId(ObjectMapper mapper, byte[] line, int len) {
+        return customId(mapper, line, 0, len);
+    }
+
+    /**
+     * The custom id of the {@code len} bytes of {@code line} from {@code off}; see
+     * {@link #customId(ObjectMapper, byte[], int)}.
+     */
+    public static String customId(ObjectMapper mapper, byte[] line, int off, int len) {
+        long range = customIdRange(line, off, len);
+        if (range >= 0) {
+            int start = (int) (range >>> 32);
+            return new String(line, start, (int) range - start, StandardCharsets.UTF_8);
         }
-        if (fast) {
-            int end = -1;
-            for (int i = prefix.length; i < line.length; i++) {
-                if (line[i] == '\\') {
-                    break;
-                }
-                if (line[i] == '"') {
-                    end = i;
-                    break;
-                }
-            }
-            if (end > 0) {
-                return new String(line, prefix.length, end - prefix.length, StandardCharsets.UTF_8);
-            }
-        }
-        try (JsonParser p = mapper.getFactory().createParser(line)) {
+        try (JsonParser p = mapper.getFactory().createParser(line, off, len)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return "";
             }
@@ -169,6 +171,58 @@ public final class RequestLines {
         return "";
     }
 
+    /**
+     * Where the custom id of a line lies when the line starts the way request lines ({@code {"custom_id":"...}) and
+     * OpenAI's output lines ({@code {"id":"...","custom_id":"...}) do and the id has no escape: {@code start << 32 |
+     * end} (end exclusive); -1 when the line must go through a parser.
+     */
+    static long customIdRange(byte[] line, int off, int len) {
+        int limit = off + len;
+        int at = -1;
+        if (startsWith(line, limit, off, PREFIX)) {
+            at = off + PREFIX.length;
+        } else if (startsWith(line, limit, off, ID_PREFIX)) {
+            int end = plainStringEnd(line, limit, off + ID_PREFIX.length);
+            if (end > 0 && startsWith(line, limit, end + 1, NEXT_CUSTOM_ID)) {
+                at = end + 1 + NEXT_CUSTOM_ID.length;
+            }
+        }
+        if (at > 0) {
+            int end = plainStringEnd(line, limit, at);
+            if (end > 0) {
+                return ((long) at << 32) | end;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean startsWith(byte[] b, int limit, int from, byte[] prefix) {
+        if (from + prefix.length > limit) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (b[from + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The index of the quote that closes a string starting at {@code from}, or -1 if it has an escape. */
+    private static int plainStringEnd(byte[] b, int limit, int from) {
+        for (int i = from; i < limit; i++) {
+            if (b[i] == '\\') {
+                return -1;
+            }
+            if (b[i] == '"') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static final byte[] ID_PREFIX = "{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NEXT_CUSTOM_ID = ",\"custom_id\":\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PREFIX = "{\"custom_id\":\"".getBytes(StandardCharsets.US_ASCII);
 
     /** Applies defaults to a body: fields absent from the body are copied from the defaults. */

@@ -64,6 +64,12 @@ public class SegmentInfo implements Cloneable {
     /** Lines already emitted from the output file and from the error file. */
     private long emittedOutput;
     private long emittedErrors;
+    /**
+     * The value of the error-line checkpoint of a segment emitted in request order ({@code emitInOrder}): its lines
+     * come from one sorted sequence, counted by the output-line checkpoint. The largest value, so that stores which
+     * keep the greater of two checkpoints keep it.
+     */
+    public static final long EMITTED_IN_ORDER = Long.MAX_VALUE;
     private long emittedSynthetic;
 
     public SegmentInfo copy() {
@@ -404,6 +410,11 @@ public class SegmentInfo implements Cloneable {
 
     public long getEmittedSynthetic() {
         return emittedSynthetic;
+    }
+
+    /** The lines of this segment delivered so far (whichever way they are emitted). */
+    public long getLinesDelivered() {
+        return emittedOutput + (emittedErrors == EMITTED_IN_ORDER ? 0 : emittedErrors) + emittedSynthetic;
     }
 
     public void setEmittedSynthetic(long emittedSynthetic) {

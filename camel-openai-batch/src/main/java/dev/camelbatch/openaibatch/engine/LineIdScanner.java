@@ -1,0 +1,164 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Counts the lines of an output or error file and collects their custom ids (as 8-byte hashes) from the bytes as they
+ * stream past: fed by the download itself, so the file is not read a second time, or from the file after a restart.
+ * Lines are split as {@link LineReader} splits them (blank lines skipped, a trailing CR dropped); a line that lies
+ * whole in a chunk is read where it is, without a copy, and lines as OpenAI writes them are not parsed.
+ */
+final class LineIdScanner {
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final ObjectMapper mapper;
+    private final long maxLineBytes;
+    private final CustomIdSet ids;
+    private byte[] carry = new byte[1024];
+    private int carryLen;
+    private boolean carryTooLong;
+    private long lines;
+    private long lineNumber;
+    private IOException failure;
+
+    /** @param expected how many lines are expected (the requests of the batch), to size the set of ids */
+    LineIdScanner(ObjectMapper mapper, long maxLineBytes, long expected) {
+        this.mapper = mapper;
+        this.ids = new CustomIdSet((int) Math.max(16, Math.min(1 << 24, expected)));
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    /** Scans a whole file. */
+    static LineIdScanner scan(Path file, ObjectMapper mapper, long maxLineBytes, long expected) throws IOException {
+        LineIdScanner s = new LineIdScanner(mapper, maxLineBytes, expected);
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                s.feed(buf, 0, r);
+            }
+        }
+        s.finish();
+        return s;
+    }
+
+    /** The next bytes of the file. */
+    void feed(byte[] b, int off, int len) {
+        int i = off;
+        int end = off + len;
+        while (i < end) {
+            int nl = indexOfNewline(b, i, end);
+            if (nl < 0) {
+                append(b, i, end - i);
+                return;
+            }
+            if (carryLen > 0 || carryTooLong) {
+                append(b, i, nl - i);
+                line(carry, 0, carryLen, carryTooLong);
+                carryLen = 0;
+                carryTooLong = false;
+            } else {
+                line(b, i, nl - i, nl - i > maxLineBytes);
+            }
+            i = nl + 1;
+        }
+    }
+
+    /** The end of the file (a last line without a newline counts). */
+    void finish() {
+        if (carryLen > 0 || carryTooLong) {
+            line(carry, 0, carryLen, carryTooLong);
+            carryLen = 0;
+            carryTooLong = false;
+        }
+    }
+
+    /** The number of (non-blank) lines; throws what a line reader would have thrown (a line that is too long). */
+    long lines() throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+        return lines;
+    }
+
+    CustomIdSet ids() {
+        return ids;
+    }
+
+    private void append(byte[] b, int off, int len) {
+        if (carryTooLong) {
+            return;
+        }
+        if ((long) carryLen + len > maxLineBytes) {
+            carryTooLong = true;
+            carryLen = 0;
+            return;
+        }
+        if (carryLen + len > carry.length) {
+            carry = Arrays.copyOf(carry, Math.max(carry.length * 2, carryLen + len));
+        }
+        System.arraycopy(b, off, carry, carryLen, len);
+        carryLen += len;
+    }
+
+    private void line(byte[] b, int off, int len, boolean tooLong) {
+        lineNumber++;
+        if (tooLong) {
+            if (failure == null) {
+                failure = new LineReader.LineTooLongException(lineNumber, maxLineBytes);
+            }
+            lines++;
+            return;
+        }
+        if (len > 0 && b[off + len - 1] == '\r') {
+            len--;
+        }
+        boolean blank = true;
+        for (int i = off; i < off + len && blank; i++) {
+            blank = b[i] == ' ' || b[i] == '\t' || b[i] == '\r';
+        }
+        if (blank) {
+            return;
+        }
+        lines++;
+        long range = RequestLines.customIdRange(b, off, len);
+        if (range >= 0) {
+            int start = (int) (range >>> 32);
+            ids.add(b, start, (int) range - start);
+        } else {
+            String id = RequestLines.customId(mapper, b, off, len);
+            if (!id.isEmpty()) {
+                ids.add(id);
+            }
+        }
+    }
+
+    /** The index of the first {@code \n} in {@code b[from, to)}, or -1; eight bytes at a time. */
+    private static int indexOfNewline(byte[] b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ 0x0A0A0A0A0A0A0A0AL;
+            // the high bit of each byte of x that is zero (a newline in b), exactly
+            long t = ~(((x & 0x7F7F7F7F7F7F7F7FL) + 0x7F7F7F7F7F7F7F7FL) | x | 0x7F7F7F7F7F7F7F7FL);
+            if (t != 0) {
+                return i + (Long.numberOfTrailingZeros(t) >>> 3);
+            }
+        }
+        for (; i < to; i++) {
+            if (b[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
