@@ -28,6 +28,34 @@ public final class LineReader {
 
     /** The next non-blank line, or {@code null} at the end of the stream. */
     public byte[] next() throws IOException {
+        // a line that lies whole in the buffer is copied out of it once
+        while (pos < limit) {
+            int nl = -1;
+            for (int i = pos; i < limit; i++) {
+                if (buf[i] == '\n') {
+                    nl = i;
+                    break;
+                }
+            }
+            if (nl < 0) {
+                break;
+            }
+            int start = pos;
+            int end = nl;
+            if (end - start > maxLineBytes) {
+                // the general path reports it
+                break;
+            }
+            pos = nl + 1;
+            lastLineTerminated = true;
+            lineNumber++;
+            if (end > start && buf[end - 1] == '\r') {
+                end--;
+            }
+            if (!isBlank(buf, start, end)) {
+                return Arrays.copyOfRange(buf, start, end);
+            }
+        }
         int len = nextSlice();
         return len < 0 ? null : Arrays.copyOf(line, len);
     }
@@ -108,7 +136,11 @@ public final class LineReader {
     }
 
     private static boolean isBlank(byte[] b, int len) {
-        for (int i = 0; i < len; i++) {
+        return isBlank(b, 0, len);
+    }
+
+    private static boolean isBlank(byte[] b, int from, int to) {
+        for (int i = from; i < to; i++) {
             if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r') {
                 return false;
             }

@@ -22,6 +22,39 @@ class ParsedLineReaderTest {
     Path dir;
 
     @Test
+    void lineReaderSplitsLikeAReferenceWhateverTheBufferSize() throws IOException {
+        java.util.Random rnd = new java.util.Random(3);
+        String[] pieces = { "{\"a\":1}", "", " ", "\t", "\r", "x", "\u00e9t\u00e9", "y".repeat(300) };
+        String[] ends = { "\n", "\r\n", "\n\n", " \n", "\n \t\r\n" };
+        for (int round = 0; round < 400; round++) {
+            StringBuilder sb = new StringBuilder();
+            int lines = rnd.nextInt(30);
+            for (int i = 0; i < lines; i++) {
+                sb.append(pieces[rnd.nextInt(pieces.length)]);
+                if (i < lines - 1 || rnd.nextBoolean()) {
+                    sb.append(ends[rnd.nextInt(ends.length)]);
+                }
+            }
+            List<String> expected = new ArrayList<>();
+            for (String l : sb.toString().split("\n", -1)) {
+                String t = l.endsWith("\r") ? l.substring(0, l.length() - 1) : l;
+                if (!t.replace(" ", "").replace("\t", "").replace("\r", "").isEmpty()) {
+                    expected.add(t);
+                }
+            }
+            int bufferSize = 1 + rnd.nextInt(round % 2 == 0 ? 16 : 4096);
+            LineReader r = new LineReader(new java.io.ByteArrayInputStream(
+                    sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), bufferSize, 1 << 20);
+            List<String> actual = new ArrayList<>();
+            byte[] l;
+            while ((l = r.next()) != null) {
+                actual.add(new String(l, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            assertThat(actual).as("round %d, buffer %d: %s", round, bufferSize, sb).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void parseAheadGivesTheSameLinesInTheSameOrder() throws IOException {
         Path file = dir.resolve("out.jsonl");
         StringBuilder sb = new StringBuilder();
