@@ -68,11 +68,15 @@ public final class EndToEndBenchmark {
             double component = 0;
             double sdk = 0;
             if (!"sdk".equals(run)) {
+                double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
                 component = component(sim.baseUrl(), dir, n, senders);
+                printCpu("component", cpu0, sim);
             }
             if (!"component".equals(run)) {
                 reset(sim.baseUrl());
+                double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
                 sdk = sdkLoop(sim.baseUrl(), dir, n);
+                printCpu("SDK loop", cpu0, sim);
             }
             if ("both".equals(run)) {
                 double ratio = component / sdk;
@@ -229,6 +233,17 @@ public final class EndToEndBenchmark {
         System.out.printf("SDK loop:   %,d results in %.1f s, %,.0f req/s; peak heap %.0f MB, max live heap %.0f MB,"
                           + " wrong or unmatched %d%n", matched, seconds, matched / seconds, peak, live, wrong);
         return seconds;
+    }
+
+    /** CPU seconds of this JVM (both sides run in it, one after the other). */
+    private static double ownCpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    private static void printCpu(String side, double[] before, SimulatorProcess sim) {
+        System.out.printf("  CPU during the %s run: %.1f s in this JVM, %.1f s in the simulator's JVM%n", side,
+                ownCpuSeconds() - before[0], sim.cpuSeconds() - before[1]);
     }
 
     private static void reset(String baseUrl) throws Exception {

@@ -21,8 +21,14 @@ final class SimulatorProcess implements AutoCloseable {
 
     SimulatorProcess(String apiKey, int stepDelayMs, int linesPerStep, Path storage) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-                SimulatorMain.class.getName(), "--port", "0", "--api-key", apiKey, "--step-delay-ms",
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g"));
+        // extra JVM options for the simulator (e.g. a flight recording), space-separated
+        String extra = System.getProperty("bench.simulatorJvmArgs", "").trim();
+        if (!extra.isEmpty()) {
+            cmd.addAll(List.of(extra.split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SimulatorMain.class.getName(), "--port", "0",
+                "--api-key", apiKey, "--step-delay-ms",
                 Integer.toString(stepDelayMs), "--lines-per-step", Integer.toString(linesPerStep), "--storage-dir",
                 storage.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -58,6 +64,11 @@ final class SimulatorProcess implements AutoCloseable {
 
     String baseUrl() {
         return baseUrl;
+    }
+
+    /** CPU seconds the simulator's process has used so far. */
+    double cpuSeconds() {
+        return process.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
     @Override
