@@ -6,9 +6,11 @@ import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -402,7 +404,18 @@ final class RequestConverter {
     record Converted(String model, SpoolRecord record) {
     }
 
+    /**
+     * A new custom id, {@code req-} and a version-4 UUID. Its bits come from {@link ThreadLocalRandom} mixed with 64
+     * bits drawn once per JVM from {@link SecureRandom}: ids need to be unique, not unguessable, and
+     * {@link UUID#randomUUID()} takes a lock and a {@code SecureRandom} round per call (a tenth of the producer's time
+     * for requests without an id of their own).
+     */
     static String newId() {
-        return "req-" + UUID.randomUUID();
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long msb = (random.nextLong() ^ JVM_BITS) & ~0xF000L | 0x4000L;
+        long lsb = random.nextLong() & 0x3FFFFFFFFFFFFFFFL | 0x8000000000000000L;
+        return "req-" + new UUID(msb, lsb);
     }
+
+    private static final long JVM_BITS = new SecureRandom().nextLong();
 }
