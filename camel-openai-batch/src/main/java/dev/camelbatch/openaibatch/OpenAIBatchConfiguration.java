@@ -131,7 +131,10 @@ public class OpenAIBatchConfiguration implements Cloneable {
               description = "Seal the open batches when a split ends (exchange property CamelSplitComplete).")
     private boolean flushOnSplitComplete;
     @UriParam(label = "producer", defaultValue = "false",
-              description = "Seal the open batches after a JSONL document has been spooled.")
+              description = "Seal every batch of a JSONL document as soon as the document is spooled, its last,"
+                            + " partly filled one included. Without it that last batch stays open for the requests"
+                            + " that follow (when no batch of its model is open yet) until batchTimeout or a limit"
+                            + " seals it; other open batches are not affected either way.")
     private boolean flushOnDocumentEnd;
 
     // ---------------------------------------------------------------- producer: operations

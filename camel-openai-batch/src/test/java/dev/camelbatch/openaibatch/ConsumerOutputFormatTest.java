@@ -47,11 +47,7 @@ class ConsumerOutputFormatTest extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setApiKey("sk-test-format");
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
-        component.getConfiguration().setStoreDirectory(storeDir.toString());
-        context.addComponent("openai-batch", component);
+        TestComponents.onSimulator(context, sim, "sk-test-format", storeDir);
         return context;
     }
 

@@ -53,11 +53,7 @@ class EmitInOrderTest extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setApiKey("sk-test-order");
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
-        component.getConfiguration().setStoreDirectory(storeDir.toString());
-        context.addComponent("openai-batch", component);
+        TestComponents.onSimulator(context, sim, "sk-test-order", storeDir);
         return context;
     }
 

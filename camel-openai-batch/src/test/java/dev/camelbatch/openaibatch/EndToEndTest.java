@@ -41,11 +41,7 @@ class EndToEndTest extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setApiKey("sk-test-e2e");
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
-        component.getConfiguration().setStoreDirectory(storeDir.toString());
-        context.addComponent("openai-batch", component);
+        TestComponents.onSimulator(context, sim, "sk-test-e2e", storeDir);
         return context;
     }
 

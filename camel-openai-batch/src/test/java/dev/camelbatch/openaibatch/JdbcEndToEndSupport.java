@@ -55,13 +55,9 @@ abstract class JdbcEndToEndSupport extends CamelTestSupport {
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
         context.getRegistry().bind("myDataSource", dataSource());
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setApiKey("sk-test-jdbc");
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
-        component.getConfiguration().setStoreDirectory(storeDir.toString());
+        OpenAIBatchComponent component = TestComponents.onSimulator(context, sim, "sk-test-jdbc", storeDir);
         component.getConfiguration().setNodeId("node-e2e");
         component.getConfiguration().setLeaseDuration(5_000);
-        context.addComponent("openai-batch", component);
         return context;
     }
 

@@ -37,13 +37,9 @@ abstract class OperationsSupport extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setApiKey(KEY);
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
-        component.getConfiguration().setStoreDirectory(storeDir.toString());
+        OpenAIBatchComponent component = TestComponents.onSimulator(context, sim, KEY, storeDir);
         component.getConfiguration().setPollInterval(20);
         component.getConfiguration().setMaxPollInterval(100);
-        context.addComponent("openai-batch", component);
         return context;
     }
 

@@ -54,11 +54,7 @@ class ProducerWithConsumerTest extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        OpenAIBatchComponent component = new OpenAIBatchComponent();
-        component.getConfiguration().setApiKey(KEY);
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
-        component.getConfiguration().setStoreDirectory(storeDir.toString());
-        context.addComponent("openai-batch", component);
+        TestComponents.onSimulator(context, sim, KEY, storeDir);
         return context;
     }
 

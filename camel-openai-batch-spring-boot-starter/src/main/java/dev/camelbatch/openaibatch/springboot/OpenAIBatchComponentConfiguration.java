@@ -170,7 +170,9 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private String endpoint = "/v1/chat/completions";
     /**
-     * Seal the open batches after a JSONL document has been spooled.
+     * Seal every batch of a JSONL document as soon as the document is spooled, its last, partly filled one included.
+     * Without it that last batch stays open for the requests that follow (when no batch of its model is open yet)
+     * until batchTimeout or a limit seals it; other open batches are not affected either way.
      */
     private Boolean flushOnDocumentEnd = false;
     /**
