@@ -218,7 +218,7 @@ public final class Progress {
                             + " sentiment column holds the echo; set OPENAI_API_KEY for real sentiments)");
             }
             out.println("Usage:");
-            out.print(usageTable());
+            out.println(usageTable());
             out.println("Results: " + resultsFile);
         }
     }
