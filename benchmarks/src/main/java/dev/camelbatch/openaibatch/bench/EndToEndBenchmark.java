@@ -80,14 +80,20 @@ public final class EndToEndBenchmark {
             }
             if (!"sdk".equals(run)) {
                 double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
-                component = component(sim.baseUrl(), dir, n, senders, "component");
-                printCpu("component", cpu0, sim);
+                try (ThreadCpuMeter threads = new ThreadCpuMeter()) {
+                    component = component(sim.baseUrl(), dir, n, senders, "component");
+                    printCpu("component", cpu0, sim);
+                    System.out.println("    by thread: " + threads.describe());
+                }
             }
             if (!"component".equals(run)) {
                 reset(sim.baseUrl());
                 double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
-                sdk = sdkLoop(sim.baseUrl(), dir, n, "SDK loop");
-                printCpu("SDK loop", cpu0, sim);
+                try (ThreadCpuMeter threads = new ThreadCpuMeter()) {
+                    sdk = sdkLoop(sim.baseUrl(), dir, n, "SDK loop");
+                    printCpu("SDK loop", cpu0, sim);
+                    System.out.println("    by thread: " + threads.describe());
+                }
             }
             if ("both".equals(run)) {
                 double ratio = component / sdk;

@@ -1,0 +1,85 @@
+package dev.camelbatch.openaibatch.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * CPU time of a benchmark phase by thread kind (thread names with their numbers taken out), sampled every 50 ms so
+ * that short-lived threads (one parse-ahead thread per batch) are counted too; a thread's last sample stands for it,
+ * so a thread that dies between two samples loses at most 50 ms. JIT and GC threads are not Java threads and are not
+ * in it: what is missing from the process's CPU time is theirs.
+ */
+final class ThreadCpuMeter implements AutoCloseable {
+
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final Map<Long, Long> start = new HashMap<>();
+    private final Map<Long, Long> last = new HashMap<>();
+    private final Map<Long, String> names = new HashMap<>();
+    private final Thread sampler;
+    private volatile boolean running = true;
+
+    ThreadCpuMeter() {
+        sample(true);
+        sampler = new Thread(() -> {
+            while (running) {
+                sample(false);
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "thread-cpu-meter");
+        sampler.setDaemon(true);
+        sampler.start();
+    }
+
+    private synchronized void sample(boolean first) {
+        for (long id : threads.getAllThreadIds()) {
+            long cpu = threads.getThreadCpuTime(id);
+            if (cpu < 0) {
+                continue;
+            }
+            if (first) {
+                start.put(id, cpu);
+            }
+            if (!names.containsKey(id)) {
+                ThreadInfo info = threads.getThreadInfo(id);
+                if (info == null) {
+                    continue;
+                }
+                names.put(id, info.getThreadName().replaceAll("\\d+", "N"));
+            }
+            last.put(id, cpu);
+        }
+    }
+
+    /** CPU seconds by thread kind, largest first. */
+    synchronized Map<String, Double> byKind() {
+        Map<String, Double> sum = new HashMap<>();
+        for (Map.Entry<Long, Long> e : last.entrySet()) {
+            double s = (e.getValue() - start.getOrDefault(e.getKey(), 0L)) / 1e9;
+            sum.merge(names.getOrDefault(e.getKey(), "?"), s, Double::sum);
+        }
+        return sum.entrySet().stream().sorted(Map.Entry.<String, Double> comparingByValue().reversed())
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new));
+    }
+
+    /** The kinds above 0.1 s, as "kind 1.2 s, ...". */
+    String describe() {
+        return byKind().entrySet().stream().filter(e -> e.getValue() >= 0.1)
+                .map(e -> String.format("%s %.1f s", e.getKey(), e.getValue())).collect(Collectors.joining(", "));
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        sampler.interrupt();
+        sample(false);
+    }
+}
