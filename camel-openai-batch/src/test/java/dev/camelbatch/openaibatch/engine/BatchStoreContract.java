@@ -487,6 +487,26 @@ abstract class BatchStoreContract {
     }
 
     @Test
+    void theInOrderMarkerOfACheckpointSurvivesARestartAndStateWrites() throws Exception {
+        BatchStore store = open();
+        store.append("/v1/chat/completions", "m", List.of(rec("a"), rec("b")), ROOMY);
+        String id = store.sealOpen(s -> true, "flush").get(0);
+        SegmentInfo s = store.segment(id);
+        s.setStatus(SegmentStatus.FINISHED);
+        store.update(s);
+        store.checkpoint(id, 1, SegmentInfo.EMITTED_IN_ORDER, 0);
+        // a state write that still carries the old counts must not take the marker away
+        store.update(s);
+        store.checkpoint(id, 2, SegmentInfo.EMITTED_IN_ORDER, 0);
+        assertThat(store.segment(id).getEmittedErrors()).isEqualTo(SegmentInfo.EMITTED_IN_ORDER);
+        store.close();
+        SegmentInfo read = open().segment(id);
+        assertThat(read.getEmittedOutput()).isEqualTo(2);
+        assertThat(read.getEmittedErrors()).isEqualTo(SegmentInfo.EMITTED_IN_ORDER);
+        assertThat(read.getLinesDelivered()).isEqualTo(2);
+    }
+
+    @Test
     void completionKeepsACompactRecordAndFreesTheIds() throws Exception {
         BatchStore store = open();
         for (int k = 0; k < 3; k++) {
