@@ -36,6 +36,7 @@ public final class CrashChild {
         String baseUrl = args[1];
         String apiKey = args[2];
         int n = Integer.parseInt(args[3]);
+        boolean inOrder = args.length > 4 && "inOrder".equals(args[4]);
         Path sent = work.resolve("sent.log");
         Path results = work.resolve("results.log");
         Set<String> acked = new HashSet<>(readLines(sent));
@@ -57,10 +58,12 @@ public final class CrashChild {
                 from("direct:in")
                         .to("openai-batch:crash?model=gpt-4o-mini&maxRequestsPerBatch=40&batchTimeout=150"
                             + "&carryHeaders=seq");
-                from("openai-batch:crash?pollInterval=20&maxPollInterval=100&maxInFlightBatches=4")
+                from("openai-batch:crash?pollInterval=20&maxPollInterval=100&maxInFlightBatches=4&emitInOrder="
+                     + inOrder)
                         .process(e -> {
                             String line = e.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID, String.class)
                                           + " " + e.getMessage().getHeader("seq") + " "
+                                          + e.getMessage().getHeader(OpenAIBatchConstants.BATCH_ID) + " "
                                           + e.getMessage().getBody(String.class) + "\n";
                             write(resultLog, line);
                         });

@@ -35,6 +35,20 @@ class CrashRecoveryTest {
 
     @Test
     void nothingLostNothingPaidTwiceAcrossRandomKills() throws Exception {
+        run(false);
+    }
+
+    /**
+     * The same with {@code emitInOrder=true}: kills also land while a batch's lines are being sorted and while the
+     * sorted sequence is emitted; each batch's lines still come in request order (a line repeated after a kill
+     * comes again where it was).
+     */
+    @Test
+    void inRequestOrderAcrossRandomKills() throws Exception {
+        run(true);
+    }
+
+    private void run(boolean inOrder) throws Exception {
         int kills = Integer.getInteger("crash.runs", 8);
         int n = Integer.getInteger("crash.requests", 300);
         long seed = Long.getLong("crash.seed", System.nanoTime());
@@ -43,14 +57,14 @@ class CrashRecoveryTest {
         try (BatchSimulator sim = BatchSimulator.builder().apiKey("sk-test-crash").port(0)
                 .stepDelay(Duration.ofMillis(25)).linesPerStep(15).seed(seed).build().start()) {
             for (int k = 0; k < kills; k++) {
-                Process p = startChild(sim, n);
+                Process p = startChild(sim, n, inOrder);
                 long delay = 300 + random.nextInt(1500);
                 boolean exited = p.waitFor(delay, TimeUnit.MILLISECONDS);
                 assertThat(exited).as("child died by itself; see %s", work.resolve("child.log")).isFalse();
                 p.destroyForcibly().waitFor();
             }
             // a last life that is not killed: it must finish everything
-            Process p = startChild(sim, n);
+            Process p = startChild(sim, n, inOrder);
             try {
                 long deadline = System.currentTimeMillis() + 60_000;
                 while (distinct(results()).size() < n && System.currentTimeMillis() < deadline) {
@@ -67,11 +81,18 @@ class CrashRecoveryTest {
             for (int i = 0; i < n; i++) {
                 assertThat(counts).as("result of r-%d", i).containsKey("r-" + i);
             }
+            Map<String, Integer> lastSeqOfBatch = new HashMap<>();
             for (String line : lines) {
-                String[] parts = line.split(" ", 3);
+                String[] parts = line.split(" ", 4);
                 int seq = Integer.parseInt(parts[1]);
                 assertThat(parts[0]).isEqualTo("r-" + seq);
-                assertThat(parts[2]).isEqualTo("1 + " + seq + " = " + (seq + 1));
+                assertThat(parts[3]).isEqualTo("1 + " + seq + " = " + (seq + 1));
+                if (inOrder) {
+                    // requests were spooled in seq order by one thread: within a batch, seq never goes back
+                    Integer before = lastSeqOfBatch.put(parts[2], seq);
+                    assertThat(before == null || before <= seq).as("batch %s: %s after %s", parts[2], seq, before)
+                            .isTrue();
+                }
             }
             long duplicates = lines.size() - counts.size();
             LOG.info("crash test: {} results, {} duplicates over {} kills", lines.size(), duplicates, kills);
@@ -88,10 +109,11 @@ class CrashRecoveryTest {
         }
     }
 
-    private Process startChild(BatchSimulator sim, int n) throws Exception {
+    private Process startChild(BatchSimulator sim, int n, boolean inOrder) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                CrashChild.class.getName(), work.toString(), sim.baseUrl(), "sk-test-crash", Integer.toString(n));
+                CrashChild.class.getName(), work.toString(), sim.baseUrl(), "sk-test-crash", Integer.toString(n),
+                inOrder ? "inOrder" : "fileOrder");
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File(work.resolve("child.log").toString())));
         return pb.start();
