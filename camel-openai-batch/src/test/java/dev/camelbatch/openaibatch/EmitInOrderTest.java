@@ -5,8 +5,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
@@ -77,8 +80,68 @@ class EmitInOrderTest extends CamelTestSupport {
                                           + (e.getMessage().getHeader(OpenAIBatchConstants.IS_ERROR, Boolean.class)
                                                   ? "!" : "") + "@" + index);
                         });
+                from("direct:retry").to("openai-batch:ordered-retry?model=gpt-4o-mini&maxRequestsPerBatch=60"
+                                        + "&batchTimeout=100000");
+                from("openai-batch:ordered-retry?pollInterval=20&maxPollInterval=100&emitInOrder=true")
+                        .routeId("retry-consumer")
+                        .process(e -> {
+                            Thread.sleep(5);
+                            retryDelivered.add(new Delivered(
+                                    e.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID, String.class),
+                                    e.getMessage().getHeader(OpenAIBatchConstants.BATCH_ID, String.class),
+                                    e.getMessage().getHeader(OpenAIBatchConstants.ATTEMPT, Integer.class),
+                                    e.getMessage().getHeader(OpenAIBatchConstants.IS_ERROR, Boolean.class),
+                                    e.getProperty(Exchange.BATCH_INDEX, Integer.class)));
+                        });
             }
         };
+    }
+
+    record Delivered(String customId, String batchId, int attempt, boolean error, int index) {
+    }
+
+    final List<Delivered> retryDelivered = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * Requests that fail with a retryable status are resubmitted as attempt 2 and 3 and come out with the batch that
+     * settles them; the other lines of each batch stay in request order, also across a stop/start without the sorted
+     * file (whose sequence keeps the retried lines, so that it does not depend on which requests are retried).
+     */
+    @Test
+    void retriedRequestsComeWithTheirLastBatchAndEveryBatchStaysInOrder() throws Exception {
+        int n = 60;
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String prompt = i % 7 == 3 ? "FAIL_500 please " + i : "Calculate: 1 + " + i + " = ";
+            Exchange ex = template.request("direct:retry", e -> e.getMessage().setBody(prompt));
+            assertThat(ex.getException()).isNull();
+            sent.add(ex.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID, String.class));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> retryDelivered.size() >= 20);
+        context.getRouteController().stopRoute("retry-consumer");
+        try (Stream<Path> files = Files.walk(storeDir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().endsWith(".ordered.jsonl")).toList()) {
+                Files.delete(p);
+            }
+        }
+        context.getRouteController().startRoute("retry-consumer");
+        await().atMost(Duration.ofSeconds(60)).until(() -> retryDelivered.size() >= n);
+        Thread.sleep(300);
+
+        assertThat(retryDelivered).extracting(Delivered::customId).containsExactlyInAnyOrderElementsOf(sent);
+        Map<String, List<Delivered>> byBatch = new LinkedHashMap<>();
+        for (Delivered d : retryDelivered) {
+            byBatch.computeIfAbsent(d.batchId(), k -> new ArrayList<>()).add(d);
+            int i = sent.indexOf(d.customId());
+            assertThat(d.error()).as("request %d", i).isEqualTo(i % 7 == 3);
+            assertThat(d.attempt()).as("request %d", i).isEqualTo(i % 7 == 3 ? 3 : 1);
+        }
+        for (List<Delivered> batch : byBatch.values()) {
+            List<Integer> positions = batch.stream().map(d -> sent.indexOf(d.customId())).toList();
+            assertThat(positions).as("batch %s", batch.get(0).batchId()).isSorted();
+            assertThat(batch).extracting(Delivered::index).as("CamelBatchIndex")
+                    .isEqualTo(IntStream.range(0, batch.size()).boxed().toList());
+        }
     }
 
     @Test

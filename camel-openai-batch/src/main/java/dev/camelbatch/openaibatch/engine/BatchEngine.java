@@ -849,7 +849,14 @@ public class BatchEngine implements AutoCloseable {
             return finish(s, null, null);
         }
         Path out = s.getOutputFileId() != null ? download(s, s.getOutputFileId(), "out") : null;
-        Path err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
+        Path err;
+        try {
+            err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
+        } catch (IOException | RuntimeException e) {
+            // the output file is read again next time: its ids are not held meanwhile
+            scans.remove(out);
+            throw e;
+        }
         boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId())
                                   || STUCK_CANCELLED.equals(s.getLastError());
         Set<String> toRetry = new HashSet<>();
@@ -917,20 +924,29 @@ public class BatchEngine implements AutoCloseable {
         Path ordered = workDir.resolve(s.getId() + ".ordered.jsonl");
         // in order when asked before this batch's emission began, or when its emission began in order (here or on
         // another node; the checkpoint says so): a checkpoint counts lines of one sequence or the other, never a mix
-        boolean inOrder = emitted[1] == SegmentInfo.EMITTED_IN_ORDER || Files.exists(ordered)
-                          || (config.emitInOrder && (out != null || err != null) && emitted[0] == 0
-                              && emitted[1] == 0 && emitted[2] == 0);
+        boolean marked = emitted[1] == SegmentInfo.EMITTED_IN_ORDER;
+        boolean fresh = emitted[0] == 0 && emitted[1] == 0 && emitted[2] == 0;
+        boolean inOrder = marked || (fresh && config.emitInOrder && (out != null || err != null));
         if (inOrder) {
             if (!Files.exists(ordered)) {
-                // the sort is deterministic: sorting again after a restart or a takeover gives the same sequence
-                sortByRequestOrder(s, out, err, toRetry, ordered);
+                // the sort is deterministic and keeps every line (retried ones are skipped while emitting, below),
+                // so sorting again after a restart or on another node gives the same sequence for the checkpoint
+                sortByRequestOrder(s, out, err, ordered);
             }
-            emitted[1] = SegmentInfo.EMITTED_IN_ORDER;
+            if (!marked) {
+                // the mode is recorded before the first line goes out
+                emitted[1] = SegmentInfo.EMITTED_IN_ORDER;
+                store.checkpoint(s.getId(), emitted[0], emitted[1], emitted[2]);
+            }
             // the sorted file mixes both files' lines; a line is an error by its content, as in the output file
-            if (!emitLines(s, ordered, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
+            if (!emitLines(s, ordered, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size,
+                    toRetry.isEmpty() ? null : toRetry)) {
                 return false;
             }
         } else {
+            // a sorted file that the checkpoint does not use (left by a crash before the mode was recorded, or by a
+            // run with the other setting): the checkpoint decides
+            deleteSorted(s);
             if (out != null && !emitLines(s, out, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
                 return false;
             }
@@ -1010,24 +1026,34 @@ public class BatchEngine implements AutoCloseable {
     }
 
     /** Writes the output and error lines of a segment, in the order of its requests, to {@code target}. */
-    private void sortByRequestOrder(SegmentInfo s, Path out, Path err, Set<String> retried, Path target)
-            throws IOException {
+    private void sortByRequestOrder(SegmentInfo s, Path out, Path err, Path target) throws IOException {
         long started = System.nanoTime();
+        deleteSorted(s);
         // the position of each request: bounded by the requests of one batch (at most 50 000 for OpenAI)
         Map<String, Integer> ordinals = new HashMap<>((int) Math.min(1 << 20, s.getRequestCount() * 2 + 16));
         int[] n = { 0 };
         store.readRequests(s.getId(), line -> ordinals.putIfAbsent(RequestLines.customId(mapper, line), n[0]++));
-        List<InputOrderSorter.Input> inputs = new ArrayList<>(2);
+        List<Path> inputs = new ArrayList<>(2);
         if (out != null) {
-            inputs.add(new InputOrderSorter.Input(out, null));
+            inputs.add(out);
         }
         if (err != null) {
-            inputs.add(new InputOrderSorter.Input(err, retried));
+            inputs.add(err);
         }
         long lines = new InputOrderSorter(mapper, ordinals, config.sortRunBytes, SegmentLimits.HARD_MAX_BYTES)
                 .sort(inputs, target);
         LOG.debug("Batch engine '{}': {} lines of batch {} sorted into request order in {} ms", store.name(), lines,
                 s.getBatchId(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Deletes a segment's sorted file and whatever a sort cut short left beside it (parts, runs). */
+    private void deleteSorted(SegmentInfo s) throws IOException {
+        String prefix = s.getId() + ".ordered.jsonl";
+        try (var files = Files.newDirectoryStream(workDir, prefix + "*")) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        }
     }
 
     private boolean emitLines(SegmentInfo s, Path file, EmittedLine.Kind kind, Map<String, byte[]> carried,
@@ -1180,7 +1206,7 @@ public class BatchEngine implements AutoCloseable {
         store.complete(latest != null ? latest : s);
         // the local copies go last: a crash before complete() finds them again, so a restart never has to download
         // files that were already deleted remotely
-        Files.deleteIfExists(workDir.resolve(s.getId() + ".ordered.jsonl"));
+        deleteSorted(s);
         scans.remove(workDir.resolve(s.getId() + ".out.jsonl"));
         if (out != null) {
             Files.deleteIfExists(out);

@@ -12,7 +12,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -22,14 +21,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * the runs are then merged into the target file. Lines whose custom id is not a request of the batch come last, in
  * the order they were read; lines that share a custom id stay in the order they were read.
  * <p>
- * The result is deterministic for the same files, so a restart that sorts again (or finds the target already there)
- * continues from the same checkpoint.
+ * Every line is kept (the caller skips what it must not emit), so the result depends on the files alone: a restart or
+ * another node that sorts again (or finds the target already there) continues from the same checkpoint.
  */
 final class InputOrderSorter {
-
-    /** One input file and the custom ids whose lines are left out of it (requests resubmitted in another batch). */
-    record Input(Path file, Set<String> leaveOut) {
-    }
 
     private record Line(int ordinal, long seq, byte[] bytes) {
     }
@@ -54,7 +49,7 @@ final class InputOrderSorter {
     }
 
     /** Writes the sorted lines to {@code target} (atomically: complete or not there); returns how many. */
-    long sort(List<Input> inputs, Path target) throws IOException {
+    long sort(List<Path> inputs, Path target) throws IOException {
         Path part = target.resolveSibling(target.getFileName() + ".part");
         List<Path> runs = new ArrayList<>();
         List<Line> buffer = new ArrayList<>();
@@ -62,19 +57,18 @@ final class InputOrderSorter {
         long seq = 0;
         long written;
         try {
-            for (Input in : inputs) {
-                try (InputStream is = Files.newInputStream(in.file())) {
+            for (Path in : inputs) {
+                try (InputStream is = Files.newInputStream(in)) {
                     LineReader r = new LineReader(is, 1 << 16, maxLineBytes);
                     byte[] line;
                     while ((line = r.next()) != null) {
-                        String id = RequestLines.customId(mapper, line);
-                        if (in.leaveOut() != null && in.leaveOut().contains(id)) {
-                            continue;
-                        }
-                        buffer.add(new Line(ordinal(id), seq++, line));
+                        buffer.add(new Line(ordinal(RequestLines.customId(mapper, line)), seq++, line));
                         bytes += line.length + 48;
                         if (bytes >= runBytes) {
-                            runs.add(spill(buffer, target.resolveSibling(target.getFileName() + ".run" + runs.size())));
+                            Path run = target.resolveSibling(target.getFileName() + ".run" + runs.size());
+                            // listed before it is written, so that a failed spill is cleaned up too
+                            runs.add(run);
+                            spill(buffer, run);
                             buffer.clear();
                             bytes = 0;
                         }
@@ -86,7 +80,9 @@ final class InputOrderSorter {
                 written = write(buffer, part);
             } else {
                 if (!buffer.isEmpty()) {
-                    runs.add(spill(buffer, target.resolveSibling(target.getFileName() + ".run" + runs.size())));
+                    Path run = target.resolveSibling(target.getFileName() + ".run" + runs.size());
+                    runs.add(run);
+                    spill(buffer, run);
                     buffer.clear();
                 }
                 written = merge(runs, part);
@@ -106,10 +102,9 @@ final class InputOrderSorter {
         return o != null ? o : Integer.MAX_VALUE;
     }
 
-    private static Path spill(List<Line> buffer, Path run) throws IOException {
+    private static void spill(List<Line> buffer, Path run) throws IOException {
         buffer.sort(ORDER);
         write(buffer, run);
-        return run;
     }
 
     private static long write(List<Line> lines, Path file) throws IOException {

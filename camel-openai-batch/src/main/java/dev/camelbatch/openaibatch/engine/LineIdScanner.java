@@ -134,7 +134,10 @@ final class LineIdScanner {
         long range = RequestLines.customIdRange(b, off, len);
         if (range >= 0) {
             int start = (int) (range >>> 32);
-            ids.add(b, start, (int) range - start);
+            if ((int) range > start) {
+                // an empty id answers no request
+                ids.add(b, start, (int) range - start);
+            }
         } else {
             String id = RequestLines.customId(mapper, b, off, len);
             if (!id.isEmpty()) {

@@ -47,6 +47,8 @@ public final class OutputLine {
     private long inputCached = ABSENT;
     private long completionReasoning = ABSENT;
     private long outputReasoning = ABSENT;
+    /** Whether the usage names chat-style counts at all (whatever their values), as the tree-based reading decided. */
+    private boolean chatUsage;
     private boolean promptDetails;
     private boolean completionDetails;
     private String chatContent;
@@ -149,9 +151,7 @@ public final class OutputLine {
             String f = p.currentName();
             JsonToken t = p.nextToken();
             switch (f) {
-                case "status_code" -> statusCode = t == JsonToken.VALUE_NUMBER_INT && p.getNumberType()
-                                                                                     == JsonParser.NumberType.INT
-                        ? p.getIntValue() : null;
+                case "status_code" -> statusCode = status(p, t);
                 case "request_id" -> requestId = scalar(p, t);
                 case "body" -> {
                     bodyToken = t;
@@ -248,9 +248,15 @@ public final class OutputLine {
             String f = p.currentName();
             JsonToken t = p.nextToken();
             switch (f) {
-                case "prompt_tokens" -> promptTokens = number(p, t);
+                case "prompt_tokens" -> {
+                    chatUsage = true;
+                    promptTokens = number(p, t);
+                }
                 case "input_tokens" -> inputTokens = number(p, t);
-                case "completion_tokens" -> completionTokens = number(p, t);
+                case "completion_tokens" -> {
+                    chatUsage = true;
+                    completionTokens = number(p, t);
+                }
                 case "output_tokens" -> outputTokens = number(p, t);
                 case "total_tokens" -> totalTokens = number(p, t);
                 case "prompt_tokens_details" -> {
@@ -266,6 +272,19 @@ public final class OutputLine {
                 default -> p.skipChildren();
             }
         }
+    }
+
+    /** An HTTP status as the tree-based reading took it ({@code canConvertToInt()}, then {@code asInt()}). */
+    private static Integer status(JsonParser p, JsonToken t) throws IOException {
+        if (t == JsonToken.VALUE_NUMBER_INT) {
+            return p.getNumberType() == JsonParser.NumberType.INT ? p.getIntValue() : null;
+        }
+        if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+            double d = p.getDoubleValue();
+            return d >= Integer.MIN_VALUE && d <= Integer.MAX_VALUE ? (int) d : null;
+        }
+        p.skipChildren();
+        return null;
     }
 
     private static long detail(JsonParser p, JsonToken t, String name) throws IOException {
@@ -288,10 +307,12 @@ public final class OutputLine {
 
     private static long number(JsonParser p, JsonToken t) throws IOException {
         if (t == JsonToken.VALUE_NUMBER_INT) {
-            return p.getLongValue();
+            // a count beyond a long is left out, as a tree's canConvertToLong() would
+            return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? ABSENT : p.getLongValue();
         }
         if (t == JsonToken.VALUE_NUMBER_FLOAT) {
-            return (long) p.getDoubleValue();
+            double d = p.getDoubleValue();
+            return d >= Long.MIN_VALUE && d <= Long.MAX_VALUE ? (long) d : ABSENT;
         }
         p.skipChildren();
         return ABSENT;
@@ -429,7 +450,7 @@ public final class OutputLine {
         if (!usage) {
             return null;
         }
-        boolean chat = promptTokens != ABSENT || completionTokens != ABSENT;
+        boolean chat = chatUsage;
         return new TokenUsage(nz(chat ? promptTokens : inputTokens), nz(chat ? promptCached : inputCached),
                 nz(chat ? completionTokens : outputTokens), nz(chat ? completionReasoning : outputReasoning));
     }

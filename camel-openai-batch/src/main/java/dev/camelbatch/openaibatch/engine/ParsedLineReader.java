@@ -56,7 +56,12 @@ public final class ParsedLineReader implements Closeable {
             queue = new ArrayBlockingQueue<>(QUEUE_CHUNKS);
             thread = new Thread(this::readAhead, threadName);
             thread.setDaemon(true);
-            thread.start();
+            try {
+                thread.start();
+            } catch (RuntimeException | Error e) {
+                in.close();
+                throw e;
+            }
         } else {
             queue = null;
             thread = null;
@@ -102,6 +107,10 @@ public final class ParsedLineReader implements Closeable {
             queue.offer(END);
             throw e;
         }
+        if (o instanceof Error e) {
+            queue.offer(END);
+            throw e;
+        }
         chunk = (Entry[]) o;
         chunkLen = chunk.length;
         chunkPos = 1;
@@ -137,8 +146,9 @@ public final class ParsedLineReader implements Closeable {
                     bytes = 0;
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            // the lines before the failure are delivered first
+        } catch (Throwable e) {
+            // the lines before the failure are delivered first; whatever ends this thread reaches the caller, so
+            // that it never waits for lines that will not come
             last = e;
         }
         if (n > 0 && !put(Arrays.copyOf(buf, n))) {
