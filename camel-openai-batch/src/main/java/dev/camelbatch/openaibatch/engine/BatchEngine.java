@@ -876,6 +876,8 @@ public class BatchEngine implements AutoCloseable {
         }
         // first pass over the error file: requests to resubmit (once: the retry segment records its parent)
         long errorsToEmit = 0;
+        // which requests the error file answers: in request order, a line is an error line by where it came from
+        CustomIdSet errorFileIds = new CustomIdSet(16);
         if (err != null) {
             try (InputStream in = Files.newInputStream(err)) {
                 LineReader r = new LineReader(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES);
@@ -884,6 +886,7 @@ public class BatchEngine implements AutoCloseable {
                     OutputLine p = parse(line);
                     if (p.customId() != null) {
                         answered.add(p.customId());
+                        errorFileIds.add(p.customId());
                     }
                     if (p.customId() != null && s.getAttempt() < config.maxAttempts
                             && isRetryable(p, retryUnfinished)) {
@@ -938,20 +941,21 @@ public class BatchEngine implements AutoCloseable {
                 emitted[1] = SegmentInfo.EMITTED_IN_ORDER;
                 store.checkpoint(s.getId(), emitted[0], emitted[1], emitted[2]);
             }
-            // the sorted file mixes both files' lines; a line is an error by its content, as in the output file
+            // the sorted file mixes both files' lines
             if (!emitLines(s, ordered, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size,
-                    toRetry.isEmpty() ? null : toRetry)) {
+                    toRetry.isEmpty() ? null : toRetry, errorFileIds)) {
                 return false;
             }
         } else {
             // a sorted file that the checkpoint does not use (left by a crash before the mode was recorded, or by a
             // run with the other setting): the checkpoint decides
             deleteSorted(s);
-            if (out != null && !emitLines(s, out, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null)) {
+            if (out != null
+                && !emitLines(s, out, EmittedLine.Kind.RESULT, carried, emitted, 0, 0, size, null, null)) {
                 return false;
             }
             if (err != null && !emitLines(s, err, EmittedLine.Kind.ERROR, carried, emitted, 1, outputLines, size,
-                    toRetry)) {
+                    toRetry, null)) {
                 return false;
             }
         }
@@ -1056,8 +1060,14 @@ public class BatchEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Emits the lines of one file from the checkpoint in {@code emitted[slot]}. {@code kind} is the file's (a result
+     * line that reports an error is an error too); for the sorted file, which mixes both, {@code errorFileIds} names
+     * the requests whose line came from the error file.
+     */
     private boolean emitLines(SegmentInfo s, Path file, EmittedLine.Kind kind, Map<String, byte[]> carried,
-            long[] emitted, int slot, long base, long size, Set<String> retried) throws IOException {
+            long[] emitted, int slot, long base, long size, Set<String> retried, CustomIdSet errorFileIds)
+            throws IOException {
         long done = emitted[slot];
         long retriedSoFar = 0;
         // lines up to the checkpoint are skipped unparsed, unless retried lines must be counted to place the rest
@@ -1082,8 +1092,11 @@ public class BatchEngine implements AutoCloseable {
                 if (!isRetried) {
                     long index = base + (n - 1 - retriedSoFar);
                     String errorCode = p.errorCode();
+                    EmittedLine.Kind fileKind = errorFileIds != null && p.customId() != null
+                                                && errorFileIds.contains(p.customId()) ? EmittedLine.Kind.ERROR : kind;
                     EmittedLine.Kind k = !p.isObject() ? EmittedLine.Kind.SYNTHETIC_ERROR
-                            : (kind == EmittedLine.Kind.RESULT && errorCode != null ? EmittedLine.Kind.ERROR : kind);
+                            : (fileKind == EmittedLine.Kind.RESULT && errorCode != null ? EmittedLine.Kind.ERROR
+                                    : fileKind);
                     EmittedLine el = new EmittedLine(k, s, p.customId(), line, p, p.statusCode(),
                             !p.isObject() ? "unparsable_output_line" : errorCode,
                             !p.isObject() ? "The output line is not valid JSON: " + p.parseError() : p.errorMessage(),

@@ -114,6 +114,8 @@ class JdbcFailoverTest {
                 Thread.sleep(10);
             }
             a.destroyForcibly().waitFor();
+            // what node A had acknowledged to its sender: the rest is sent again by A2
+            Set<String> ackedByA = new HashSet<>(lines(work.resolve("sent-A.log")));
             Set<String> heldByA = inFlight(work.resolve("events-A.log"));
             LOG.info("failover test ({}): killed node A with {} of its segments unfinished: {}", point,
                     heldByA.size(), heldByA);
@@ -142,8 +144,21 @@ class JdbcFailoverTest {
                 assertThat(parts[2]).isEqualTo("1 + " + seq + " = " + (seq + 1));
             }
             long duplicates = results.size() - counts.size();
-            LOG.info("failover test ({}): {} results, {} duplicates", point, results.size(), duplicates);
-            assertThat(duplicates).as("duplicates: only the line in flight at the kill may come twice")
+            // a request A was sending when it died is sent again by A2 (at-least-once into the spool); if A had
+            // stored it and its batch was already done when A2 sent it, it is a new request and has a second
+            // result. Every other second result is an emission duplicate: only the line in flight at the kill.
+            long resent = 0;
+            for (Map.Entry<String, Integer> e : counts.entrySet()) {
+                int seq = Integer.parseInt(e.getKey().substring(2));
+                if (e.getValue() > 1 && seq < N / 2 && !ackedByA.contains(e.getKey())) {
+                    resent += e.getValue() - 1;
+                }
+            }
+            LOG.info("failover test ({}): {} results, {} duplicates ({} of a request sent again by A2)", point,
+                    results.size(), duplicates, resent);
+            assertThat(duplicates - resent).as("emission duplicates: only the line in flight at the kill")
+                    .isLessThanOrEqualTo(1);
+            assertThat(resent).as("second results of requests sent again: only the one A was sending")
                     .isLessThanOrEqualTo(1);
 
             Map<String, Integer> perSegmentAttempt = new HashMap<>();
