@@ -724,14 +724,7 @@ final class OpenAIBatchOperations {
                 // again should this JVM die before the state below is written
                 metadata.put(BatchEngine.META_ATTEMPT, s.getAttempt() + ".0");
                 Batch b = create(s.getInputFileId(), metadata, BatchEngine.META_SEGMENT);
-                s.setBatchId(b.getId());
-                s.setBatchStatus(b.getStatus());
-                s.setBatchCreatedAt(b.getCreatedAt());
-                s.setSubmittedAt(System.currentTimeMillis());
-                s.setSubmitFailures(0);
-                s.setNotBefore(null);
-                s.setLastError(null);
-                s.setStatus(SegmentStatus.SUBMITTED);
+                s.submittedAs(b.getId(), b.getStatus(), b.getCreatedAt(), System.currentTimeMillis());
                 store.update(s);
                 created.add(b);
             } catch (Exception e) {

@@ -346,14 +346,7 @@ public class BatchEngine implements AutoCloseable {
                             store.name(), batch.getId(), s.getId());
                 }
                 needsReconcile.remove(s.getId());
-                s.setBatchId(batch.getId());
-                s.setBatchStatus(batch.getStatus());
-                s.setBatchCreatedAt(batch.getCreatedAt());
-                s.setSubmittedAt(System.currentTimeMillis());
-                s.setSubmitFailures(0);
-                s.setNotBefore(null);
-                s.setLastError(null);
-                s.setStatus(SegmentStatus.SUBMITTED);
+                s.submittedAs(batch.getId(), batch.getStatus(), batch.getCreatedAt(), System.currentTimeMillis());
                 store.update(s);
                 currentPollInterval = config.pollInterval;
                 nextPollAt = Math.min(nextPollAt, System.currentTimeMillis() + config.pollInterval);

@@ -399,14 +399,8 @@ public class FileBatchStore implements BatchStore {
         if (id != null) {
             return segments.get(id);
         }
-        SegmentInfo s = new SegmentInfo();
-        s.setId(SegmentIds.next());
-        s.setName(name);
-        s.setEndpoint(endpoint);
-        s.setModel(model);
-        s.setCreatedAt(System.currentTimeMillis());
+        SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, System.currentTimeMillis());
         s.setMaxAgeMillis(limits.maxAgeMillis());
-        s.setStatus(SegmentStatus.OPEN);
         // written at once, even under the lock: the state must exist before the first line of its data file
         // (a new segment is rare: one fsync per segment)
         persistState(s.getId(), stateVersions.incrementAndGet(), mapper.writeValueAsBytes(s));
@@ -569,20 +563,15 @@ public class FileBatchStore implements BatchStore {
     }
 
     private final class StagingSegment {
-        final SegmentInfo info = new SegmentInfo();
+        final SegmentInfo info;
         final FileChannel data;
         FileChannel carry;
         final ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
         String sealReason;
 
         StagingSegment(String endpoint, String model, long maxAgeMillis) throws IOException {
-            info.setId(SegmentIds.next());
+            info = SegmentInfo.create(name, endpoint, model, SegmentStatus.STAGING, System.currentTimeMillis());
             info.setMaxAgeMillis(maxAgeMillis);
-            info.setName(name);
-            info.setEndpoint(endpoint);
-            info.setModel(model);
-            info.setCreatedAt(System.currentTimeMillis());
-            info.setStatus(SegmentStatus.STAGING);
             // the STAGING state first: a crash before the commit leaves files that the next start deletes
             writeState(info);
             createPrivateFile(dataFile(info.getId()));
@@ -760,15 +749,10 @@ public class FileBatchStore implements BatchStore {
         try {
             synchronized (lock) {
                 ensureOpen();
-                SegmentInfo s = new SegmentInfo();
-                s.setId(SegmentIds.next());
-                s.setName(name);
-                s.setEndpoint(endpoint);
-                s.setModel(model);
+                SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN,
+                        System.currentTimeMillis());
                 s.setAttempt(attempt);
                 s.setParentId(parentId);
-                s.setCreatedAt(System.currentTimeMillis());
-                s.setStatus(SegmentStatus.OPEN);
                 // data first, then the state that makes it visible: a crash in between leaves only an unreferenced file
                 Path tmpData = segmentsDir.resolve(s.getId() + ".jsonl.tmp");
                 Path tmpCarry = segmentsDir.resolve(s.getId() + ".carry.jsonl.tmp");

@@ -729,14 +729,8 @@ public class JdbcBatchStore implements BatchStore {
 
     private OpenSegment createOpen(Connection c, String endpoint, String model, SegmentLimits limits, long now)
             throws SQLException, IOException {
-        SegmentInfo s = new SegmentInfo();
-        s.setId(SegmentIds.next());
-        s.setName(name);
-        s.setEndpoint(endpoint);
-        s.setModel(model);
-        s.setCreatedAt(now);
+        SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, now);
         s.setMaxAgeMillis(limits.maxAgeMillis());
-        s.setStatus(SegmentStatus.OPEN);
         insertSegment(c, s, true);
         LOG.debug("Store '{}': opened segment {} for {} {}", name, s.getId(), endpoint, model);
         return new OpenSegment(s);
@@ -1139,20 +1133,15 @@ public class JdbcBatchStore implements BatchStore {
         }
 
         private final class Staged {
-            final SegmentInfo info = new SegmentInfo();
+            final SegmentInfo info;
             int count;
             long bytes;
             long tokens;
             String sealReason;
 
             Staged(String model) throws SQLException, IOException {
-                info.setId(SegmentIds.next());
-                info.setName(name);
-                info.setEndpoint(endpoint);
-                info.setModel(model);
-                info.setCreatedAt(System.currentTimeMillis());
+                info = SegmentInfo.create(name, endpoint, model, SegmentStatus.STAGING, System.currentTimeMillis());
                 info.setMaxAgeMillis(limits.maxAgeMillis());
-                info.setStatus(SegmentStatus.STAGING);
                 insertSegment(c, info, false);
             }
 
@@ -1388,14 +1377,9 @@ public class JdbcBatchStore implements BatchStore {
     public SegmentInfo createSealedSegment(String endpoint, String model, int attempt, String parentId,
                                            List<SpoolRecord> records) throws IOException {
         ensureOpen();
-        SegmentInfo s = new SegmentInfo();
-        s.setId(SegmentIds.next());
-        s.setName(name);
-        s.setEndpoint(endpoint);
-        s.setModel(model);
+        SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, System.currentTimeMillis());
         s.setAttempt(attempt);
         s.setParentId(parentId);
-        s.setCreatedAt(System.currentTimeMillis());
         long bytes = 0;
         long tokens = 0;
         for (SpoolRecord r : records) {

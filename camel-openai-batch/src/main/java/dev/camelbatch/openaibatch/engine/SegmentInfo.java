@@ -1,5 +1,6 @@
 package dev.camelbatch.openaibatch.engine;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
@@ -71,6 +72,31 @@ public class SegmentInfo implements Cloneable {
      */
     public static final long EMITTED_IN_ORDER = Long.MAX_VALUE;
     private long emittedSynthetic;
+
+    /** A new segment with a fresh id, of the given name, endpoint, model and status, created at {@code createdAt}. */
+    public static SegmentInfo create(String name, String endpoint, String model, SegmentStatus status,
+            long createdAt) {
+        SegmentInfo s = new SegmentInfo();
+        s.setId(SegmentIds.next());
+        s.setName(name);
+        s.setEndpoint(endpoint);
+        s.setModel(model);
+        s.setCreatedAt(createdAt);
+        s.setStatus(status);
+        return s;
+    }
+
+    /** Records that this segment's batch was created (or adopted): SUBMITTED, with the batch's id and status. */
+    public void submittedAs(String batchId, String batchStatus, Long batchCreatedAt, long now) {
+        setBatchId(batchId);
+        setBatchStatus(batchStatus);
+        setBatchCreatedAt(batchCreatedAt);
+        setSubmittedAt(now);
+        setSubmitFailures(0);
+        setNotBefore(null);
+        setLastError(null);
+        setStatus(SegmentStatus.SUBMITTED);
+    }
 
     public SegmentInfo copy() {
         try {
@@ -412,7 +438,8 @@ public class SegmentInfo implements Cloneable {
         return emittedSynthetic;
     }
 
-    /** The lines of this segment delivered so far (whichever way they are emitted). */
+    /** The lines of this segment delivered so far (whichever way they are emitted); derived, never stored. */
+    @JsonIgnore
     public long getLinesDelivered() {
         return emittedOutput + (emittedErrors == EMITTED_IN_ORDER ? 0 : emittedErrors) + emittedSynthetic;
     }
