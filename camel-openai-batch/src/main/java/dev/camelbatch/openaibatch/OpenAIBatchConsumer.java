@@ -1,15 +1,9 @@
 package dev.camelbatch.openaibatch;
 
 import java.nio.charset.StandardCharsets;
-import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -127,10 +121,10 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
         ObjectMapper mapper = runtime.mapper();
         Message msg = exchange.getMessage();
         SegmentInfo s = line.segment();
-        // headers are collected in a plain list of pairs and copied once into Camel's case-insensitive map, which is
-        // then created at its final size (filling that map directly makes it grow and hash every name twice); a
-        // name given twice (a carried header named like one of ours) ends with the later value, ours
-        HeaderList h = new HeaderList();
+        // headers are collected as pairs and go into Camel's case-insensitive map only when the route needs more than
+        // reading a few of them (see LineHeaders); a name given twice (a carried header named like one of ours) ends
+        // with the later value, ours
+        LineHeaders h = new LineHeaders();
         if (line.carriedHeaders() != null) {
             RequestConverter.restoreHeaders(mapper, line.carriedHeaders(), h);
         }
@@ -175,7 +169,9 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
                 }
             }
         }
-        msg.setHeaders(headersMapFactory.newMap(h));
+        h.seal();
+        // taken as it is by Camel's default header map factory; another factory copies it
+        msg.setHeaders(headersMapFactory.isInstanceOf(h) ? h : headersMapFactory.newMap(h));
         OutputFormat format = endpoint.getConfiguration().getOutputFormat();
         if (!object || format == OutputFormat.raw) {
             msg.setBody(new String(line.raw(), StandardCharsets.UTF_8));
@@ -192,65 +188,6 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
             msg.setBody(out.bodyJson());
         } else {
             msg.setBody(content(s.getEndpoint(), out, mapper));
-        }
-    }
-
-    /**
-     * Name/value pairs in the order put, for one copy into Camel's header map: no hashing, no table. {@code put}
-     * appends; the map that copies it resolves repeated names.
-     */
-    static final class HeaderList extends AbstractMap<String, Object> {
-        private String[] names = new String[32];
-        private Object[] values = new Object[32];
-        private int size;
-
-        @Override
-        public Object put(String name, Object value) {
-            if (size == names.length) {
-                names = Arrays.copyOf(names, size * 2);
-                values = Arrays.copyOf(values, size * 2);
-            }
-            names[size] = name;
-            values[size++] = value;
-            return null;
-        }
-
-        @Override
-        public int size() {
-            return size;
-        }
-
-        @Override
-        public Set<Map.Entry<String, Object>> entrySet() {
-            return new AbstractSet<>() {
-                @Override
-                public Iterator<Map.Entry<String, Object>> iterator() {
-                    return new Iterator<>() {
-                        private int i;
-
-                        @Override
-                        public boolean hasNext() {
-                            return i < size;
-                        }
-
-                        @Override
-                        public Map.Entry<String, Object> next() {
-                            if (i >= size) {
-                                throw new NoSuchElementException();
-                            }
-                            Map.Entry<String, Object> e = new AbstractMap.SimpleImmutableEntry<>(names[i],
-                                    values[i]);
-                            i++;
-                            return e;
-                        }
-                    };
-                }
-
-                @Override
-                public int size() {
-                    return size;
-                }
-            };
         }
     }
 

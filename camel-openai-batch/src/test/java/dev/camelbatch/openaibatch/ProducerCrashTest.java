@@ -4,6 +4,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -136,11 +138,26 @@ class ProducerCrashTest extends CamelTestSupport {
                 || Spool.MAPPER.readValue(state.toFile(), SegmentInfo.class).getStatus() != SegmentStatus.OPEN) {
                 continue;
             }
-            Files.writeString(e.getValue(), "{\"custom_id\":\"torn-data\",\"method\":\"PO", StandardOpenOption.APPEND);
+            writeAtDataEnd(e.getValue(), "{\"custom_id\":\"torn-data\",\"method\":\"PO");
             Path carry = dir.resolve(e.getKey() + ".carry.jsonl");
             if (Files.exists(carry)) {
-                Files.writeString(carry, "{\"c\":\"torn-carry\",\"h\":{\"se", StandardOpenOption.APPEND);
+                writeAtDataEnd(carry, "{\"c\":\"torn-carry\",\"h\":{\"se");
             }
+        }
+    }
+
+    /**
+     * Writes a torn line where the file's data ends: at its end, or where the zero-filled tail of a file that the
+     * killed JVM wrote through a memory mapping begins (as a copy into the mapping cut short by the kill leaves it).
+     */
+    private static void writeAtDataEnd(Path file, String torn) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        int end = 0;
+        while (end < bytes.length && bytes[end] != 0) {
+            end++;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(torn.getBytes(StandardCharsets.UTF_8)), end);
         }
     }
 

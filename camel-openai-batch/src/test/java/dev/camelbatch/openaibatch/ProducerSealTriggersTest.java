@@ -79,7 +79,9 @@ class ProducerSealTriggersTest extends CamelTestSupport {
         Map<String, List<JsonNode>> lines = Spool.linesBySegment(storeDir, name);
         for (SegmentInfo s : store.segments()) {
             assertThat(lines.get(s.getId())).as("lines of %s", s).hasSize(s.getRequestCount());
-            assertThat(Files.size(Spool.segmentsDir(storeDir, name).resolve(s.getId() + ".jsonl")))
+            Path file = Spool.segmentsDir(storeDir, name).resolve(s.getId() + ".jsonl");
+            // a sealed segment's file is exactly its lines (an open one may run on with the zeros of its mapping)
+            assertThat(s.getStatus() == SegmentStatus.OPEN ? Spool.dataLength(file) : Files.size(file))
                     .as("bytes of %s", s).isEqualTo(s.getBytes());
             for (JsonNode l : lines.get(s.getId())) {
                 assertThat(l.path("body").path("model").asText()).isEqualTo(s.getModel());

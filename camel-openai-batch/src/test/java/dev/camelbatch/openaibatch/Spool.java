@@ -53,10 +53,18 @@ final class Spool {
         return files;
     }
 
-    /** The raw lines of a file (split at newlines; a final line without newline is returned too). */
+    /**
+     * The raw lines of a file (split at newlines; a final line without newline is returned too). An open segment's
+     * file that the store writes through a memory mapping ends with zero bytes until it is sealed: its data ends at
+     * the first one.
+     */
     static List<String> rawLines(Path file) {
         try {
             String text = Files.readString(file, StandardCharsets.UTF_8);
+            int zero = text.indexOf('\0');
+            if (zero >= 0) {
+                text = text.substring(0, zero);
+            }
             List<String> lines = new ArrayList<>();
             int start = 0;
             for (int i = 0; i < text.length(); i++) {
@@ -69,6 +77,23 @@ final class Spool {
                 lines.add(text.substring(start));
             }
             return lines;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The bytes of data in a segment file: its size, or where the zero-filled tail of an open segment's file that
+     * the store writes through a memory mapping begins.
+     */
+    static long dataLength(Path file) {
+        try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+            long n = 0;
+            int b;
+            while ((b = in.read()) > 0) {
+                n++;
+            }
+            return n;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -11,8 +11,9 @@ import java.util.stream.Collectors;
 /**
  * CPU time of a benchmark phase by thread kind (thread names with their numbers taken out), sampled every 50 ms so
  * that short-lived threads (one parse-ahead thread per batch) are counted too; a thread's last sample stands for it,
- * so a thread that dies between two samples loses at most 50 ms. JIT and GC threads are not Java threads and are not
- * in it: what is missing from the process's CPU time is theirs.
+ * so a thread that dies between two samples loses at most 50 ms. JIT and GC threads are not Java threads: on Linux
+ * they are read from {@code /proc/self/task} (kinds {@code jit} and {@code gc}, 10 ms ticks); elsewhere what is
+ * missing from the process's CPU time is theirs.
  */
 final class ThreadCpuMeter implements AutoCloseable {
 
@@ -39,7 +40,13 @@ final class ThreadCpuMeter implements AutoCloseable {
         sampler.start();
     }
 
+    private int ticks;
+
     private synchronized void sample(boolean first) {
+        // reading /proc costs more than the MXBean: JIT and GC threads live long, once a second is enough
+        if (first || ticks++ % 20 == 0 || !running) {
+            sampleNative(first);
+        }
         for (long id : threads.getAllThreadIds()) {
             long cpu = threads.getThreadCpuTime(id);
             if (cpu < 0) {
@@ -55,6 +62,43 @@ final class ThreadCpuMeter implements AutoCloseable {
                 }
                 names.put(id, info.getThreadName().replaceAll("\\d+", "N"));
             }
+            last.put(id, cpu);
+        }
+    }
+
+    /** JIT and GC threads from /proc (Linux); keyed by negative task ids so they never meet Java thread ids. */
+    private void sampleNative(boolean first) {
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return;
+        }
+        for (java.io.File t : tasks) {
+            String stat;
+            try {
+                stat = java.nio.file.Files.readString(t.toPath().resolve("stat"));
+            } catch (java.io.IOException | RuntimeException e) {
+                continue; // ended meanwhile
+            }
+            int open = stat.indexOf('(');
+            int close = stat.lastIndexOf(')');
+            if (open < 0 || close < open) {
+                continue;
+            }
+            String comm = stat.substring(open + 1, close);
+            String kind = comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler") ? "jit"
+                    : comm.startsWith("GC Thread") || comm.startsWith("G1 ") ? "gc" : null;
+            if (kind == null) {
+                continue;
+            }
+            String[] f = stat.substring(close + 2).split(" ");
+            // fields after the name: state(3) ... utime(14) stime(15), counted from 1 with pid and comm
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            long id = -Long.parseLong(t.getName());
+            long cpu = ticks * 10_000_000L;
+            if (first) {
+                start.put(id, cpu);
+            }
+            names.putIfAbsent(id, kind);
             last.put(id, cpu);
         }
     }

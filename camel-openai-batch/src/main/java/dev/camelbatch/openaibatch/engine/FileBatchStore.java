@@ -55,8 +55,11 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Files and directories are created readable by the owner only (where the file system supports POSIX
- * permissions). A request line is written with one {@code write} call and is therefore in the operating system
- * when {@link #append} returns; a torn last line left by a crash is cut off when the store starts.
+ * permissions). A request line is in the operating system when {@link #append} returns: the data and carry files of
+ * an open segment are written through a memory mapping on Linux (no system call per request, see {@link AppendFile};
+ * until the segment is sealed such a file ends with zero bytes), with one {@code write} call per request elsewhere.
+ * When the store starts, the data of an open segment's file ends at its last complete line before any zero byte: a
+ * torn last line left by a crash is cut off, and so is the zero-filled tail of a mapped file.
  */
 public class FileBatchStore implements BatchStore {
 
@@ -235,23 +238,36 @@ public class FileBatchStore implements BatchStore {
         long count = 0;
         long lastNewlineEnd = 0;
         long pos = 0;
+        long firstZero = -1;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(data), 1 << 16)) {
             byte[] buf = new byte[1 << 16];
             int n;
+            scan:
             while ((n = in.read(buf)) > 0) {
                 for (int i = 0; i < n; i++) {
                     if (buf[i] == NEWLINE) {
                         count++;
                         lastNewlineEnd = pos + i + 1;
+                    } else if (buf[i] == 0) {
+                        // the zero-filled tail of a mapped file: no line goes on beyond it
+                        firstZero = pos + i;
+                        break scan;
                     }
                 }
                 pos += n;
             }
         }
-        if (lastNewlineEnd < pos) {
-            if (open) {
-                LOG.warn("Store '{}': cutting off a torn last line of {} ({} bytes, never acknowledged)", name,
-                        data.getFileName(), pos - lastNewlineEnd);
+        long size = Files.size(data);
+        if (lastNewlineEnd < size) {
+            boolean tornLine = (firstZero >= 0 ? firstZero : size) > lastNewlineEnd;
+            if (open || !tornLine) {
+                if (tornLine) {
+                    LOG.warn("Store '{}': cutting off a torn last line of {} ({} bytes, never acknowledged)", name,
+                            data.getFileName(), (firstZero >= 0 ? firstZero : size) - lastNewlineEnd);
+                } else {
+                    LOG.debug("Store '{}': cutting the zero-filled tail of {} at {} bytes", name, data.getFileName(),
+                            lastNewlineEnd);
+                }
                 try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
                     ch.truncate(lastNewlineEnd);
                     ch.force(true);
@@ -293,12 +309,13 @@ public class FileBatchStore implements BatchStore {
                         files = openFiles(seg.getId());
                     }
                     if (r.carriedHeaders() != null) {
-                        writeCarry(files, r);
+                        if (files.carry == null) {
+                            files.carry = openAppend(carryFile(files.segmentId));
+                        }
+                        writeCarry(files.carry, r);
                     }
                     if (records.size() == 1) {
-                        ByteBuffer one = ByteBuffer.allocate(lineBytes + 1);
-                        one.put(r.line()).put(NEWLINE).flip();
-                        writeFully(files.data, one);
+                        files.data.appendLine(r.line());
                     } else {
                         if (batch == null || batch.remaining() < lineBytes + 1) {
                             flush(files, batch);
@@ -310,9 +327,9 @@ public class FileBatchStore implements BatchStore {
                     seg.setBytes(seg.getBytes() + lineBytes + 1);
                     seg.setTokens(seg.getTokens() + r.tokens());
                     customIds.add(hash(r.customId()));
-                    dirty.add(files.data);
+                    dirty.add(files.data.channel);
                     if (files.carry != null) {
-                        dirty.add(files.carry);
+                        dirty.add(files.carry.channel);
                     }
                     if (limits.isFull(seg.getRequestCount(), seg.getBytes(), seg.getTokens())) {
                         flush(files, batch);
@@ -368,22 +385,19 @@ public class FileBatchStore implements BatchStore {
         return "maxBatchTokens";
     }
 
-    private void writeCarry(OpenFiles files, SpoolRecord r) throws IOException {
-        if (files.carry == null) {
-            files.carry = openAppend(carryFile(files.segmentId));
-        }
+    private void writeCarry(AppendFile carry, SpoolRecord r) throws IOException {
         // {"c":"<id>","h":{...}}
         byte[] id = mapper.writeValueAsBytes(r.customId());
         ByteBuffer b = ByteBuffer.allocate(id.length + r.carriedHeaders().length + 12);
         b.put("{\"c\":".getBytes(StandardCharsets.US_ASCII)).put(id).put(",\"h\":".getBytes(StandardCharsets.US_ASCII))
                 .put(r.carriedHeaders()).put((byte) '}').put(NEWLINE).flip();
-        writeFully(files.carry, b);
+        carry.append(b);
     }
 
     private static void flush(OpenFiles files, ByteBuffer batch) throws IOException {
         if (batch != null && batch.position() > 0) {
             batch.flip();
-            writeFully(files.data, batch);
+            files.data.append(batch);
         }
     }
 
@@ -422,11 +436,12 @@ public class FileBatchStore implements BatchStore {
         return f;
     }
 
-    private FileChannel openAppend(Path p) throws IOException {
+    /** Opens an open segment's file for appends (mapped where the platform allows it). */
+    private AppendFile openAppend(Path p) throws IOException {
         if (!Files.exists(p)) {
             createPrivateFile(p);
         }
-        return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        return AppendFile.open(p, true);
     }
 
     @Override
@@ -565,7 +580,7 @@ public class FileBatchStore implements BatchStore {
     private final class StagingSegment {
         final SegmentInfo info;
         final FileChannel data;
-        FileChannel carry;
+        AppendFile carry;
         final ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
         String sealReason;
 
@@ -583,9 +598,7 @@ public class FileBatchStore implements BatchStore {
                 if (carry == null) {
                     carry = openAppend(carryFile(info.getId()));
                 }
-                OpenFiles f = new OpenFiles(info.getId(), data);
-                f.carry = carry;
-                writeCarry(f, r);
+                writeCarry(carry, r);
             }
             int len = r.line().length + 1;
             if (buffer.remaining() < len) {
@@ -619,10 +632,13 @@ public class FileBatchStore implements BatchStore {
                 return;
             }
             drain();
+            if (carry != null) {
+                carry.finish();
+            }
             if (syncPolicy != SyncPolicy.NEVER) {
                 data.force(false);
                 if (carry != null) {
-                    carry.force(false);
+                    carry.force();
                 }
             }
             data.close();
@@ -636,7 +652,7 @@ public class FileBatchStore implements BatchStore {
                 if (data.isOpen()) {
                     data.close();
                 }
-                if (carry != null && carry.isOpen()) {
+                if (carry != null && carry.channel.isOpen()) {
                     carry.close();
                 }
                 deleteSegmentFiles(info.getId());
@@ -694,16 +710,21 @@ public class FileBatchStore implements BatchStore {
     private String sealLocked(SegmentInfo s, String reason) throws IOException {
         OpenFiles f = openFiles.remove(s.getId());
         if (f != null) {
-            dirty.remove(f.data);
+            dirty.remove(f.data.channel);
             if (f.carry != null) {
-                dirty.remove(f.carry);
+                dirty.remove(f.carry.channel);
+            }
+            // cut to its data (a mapped file runs on with zeros) before anyone can see the segment sealed
+            f.data.finish();
+            if (f.carry != null) {
+                f.carry.finish();
             }
             // the data reaches the disk before the SEALED state does (both after the lock is released)
             defer(() -> {
                 if (syncPolicy != SyncPolicy.NEVER) {
-                    f.data.force(false);
+                    f.data.force();
                     if (f.carry != null) {
-                        f.carry.force(false);
+                        f.carry.force();
                     }
                 }
                 f.data.close();
@@ -759,7 +780,7 @@ public class FileBatchStore implements BatchStore {
                 long bytes = 0;
                 long tokens = 0;
                 try (FileChannel data = FileChannel.open(tmpData, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    OpenFiles f = new OpenFiles(s.getId(), data);
+                    AppendFile carry = null;
                     for (SpoolRecord r : records) {
                         ByteBuffer b = ByteBuffer.allocate(r.line().length + 1);
                         b.put(r.line()).put(NEWLINE).flip();
@@ -767,20 +788,21 @@ public class FileBatchStore implements BatchStore {
                         bytes += r.line().length + 1;
                         tokens += r.tokens();
                         if (r.carriedHeaders() != null) {
-                            if (f.carry == null) {
-                                f.carry = FileChannel.open(tmpCarry, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                            if (carry == null) {
+                                Files.createFile(tmpCarry);
+                                carry = AppendFile.open(tmpCarry, false);
                             }
-                            writeCarry(f, r);
+                            writeCarry(carry, r);
                         }
                     }
                     if (syncPolicy != SyncPolicy.NEVER) {
                         data.force(false);
                     }
-                    if (f.carry != null) {
+                    if (carry != null) {
                         if (syncPolicy != SyncPolicy.NEVER) {
-                            f.carry.force(false);
+                            carry.force();
                         }
-                        f.carry.close();
+                        carry.close();
                     }
                 }
                 restrict(tmpData);
@@ -823,8 +845,70 @@ public class FileBatchStore implements BatchStore {
         if (!Files.exists(data)) {
             return;
         }
-        try (InputStream in = Files.newInputStream(data)) {
+        try (InputStream in = readAppended(segmentId, data, false)) {
             LineReader.forEachLine(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES, lineConsumer);
+        }
+    }
+
+    /**
+     * Reads a segment file; the file of an open segment up to the bytes appended so far (a mapped file runs on with
+     * zeros, and a line being appended is left out).
+     */
+    private InputStream readAppended(String segmentId, Path file, boolean carry) throws IOException {
+        long limit = Long.MAX_VALUE;
+        synchronized (lock) {
+            OpenFiles f = openFiles.get(segmentId);
+            if (f != null) {
+                limit = carry ? (f.carry != null ? f.carry.length() : 0) : f.data.length();
+            }
+        }
+        InputStream in = Files.newInputStream(file);
+        return limit == Long.MAX_VALUE ? in : new BoundedInputStream(in, limit);
+    }
+
+    /** Ends after a number of bytes. */
+    private static final class BoundedInputStream extends java.io.FilterInputStream {
+        private long left;
+
+        BoundedInputStream(InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b >= 0) {
+                left--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = super.read(b, off, (int) Math.min(len, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long k = super.skip(Math.min(n, left));
+            left -= k;
+            return k;
+        }
+
+        @Override
+        public int available() throws IOException {
+            return (int) Math.min(super.available(), left);
         }
     }
 
@@ -835,7 +919,7 @@ public class FileBatchStore implements BatchStore {
         if (!Files.exists(carry)) {
             return map;
         }
-        try (InputStream in = Files.newInputStream(carry)) {
+        try (InputStream in = readAppended(segmentId, carry, true)) {
             LineReader.forEachLine(in, 1 << 16, SegmentLimits.HARD_MAX_BYTES, line -> {
                 try (JsonParser p = mapper.getFactory().createParser(line)) {
                     String id = null;
@@ -1105,8 +1189,15 @@ public class FileBatchStore implements BatchStore {
             }
             for (OpenFiles f : openFiles.values()) {
                 try {
+                    f.data.finish();
+                    if (f.carry != null) {
+                        f.carry.finish();
+                    }
                     if (syncPolicy != SyncPolicy.NEVER) {
-                        f.data.force(false);
+                        f.data.force();
+                        if (f.carry != null) {
+                            f.carry.force();
+                        }
                     }
                     f.data.close();
                     if (f.carry != null) {
@@ -1206,10 +1297,10 @@ public class FileBatchStore implements BatchStore {
 
     private static final class OpenFiles {
         final String segmentId;
-        final FileChannel data;
-        FileChannel carry;
+        final AppendFile data;
+        AppendFile carry;
 
-        OpenFiles(String segmentId, FileChannel data) {
+        OpenFiles(String segmentId, AppendFile data) {
             this.segmentId = segmentId;
             this.data = data;
         }

@@ -2,9 +2,6 @@ package dev.camelbatch.openaibatch.engine;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -19,7 +16,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 final class LineIdScanner {
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ObjectMapper mapper;
     private final long maxLineBytes;
@@ -57,7 +53,7 @@ final class LineIdScanner {
         int i = off;
         int end = off + len;
         while (i < end) {
-            int nl = indexOfNewline(b, i, end);
+            int nl = LineReader.indexOfNewline(b, i, end);
             if (nl < 0) {
                 append(b, i, end - i);
                 return;
@@ -144,24 +140,5 @@ final class LineIdScanner {
                 ids.add(id);
             }
         }
-    }
-
-    /** The index of the first {@code \n} in {@code b[from, to)}, or -1; eight bytes at a time. */
-    private static int indexOfNewline(byte[] b, int from, int to) {
-        int i = from;
-        for (; i + 8 <= to; i += 8) {
-            long x = (long) LONGS.get(b, i) ^ 0x0A0A0A0A0A0A0A0AL;
-            // the high bit of each byte of x that is zero (a newline in b), exactly
-            long t = ~(((x & 0x7F7F7F7F7F7F7F7FL) + 0x7F7F7F7F7F7F7F7FL) | x | 0x7F7F7F7F7F7F7F7FL);
-            if (t != 0) {
-                return i + (Long.numberOfTrailingZeros(t) >>> 3);
-            }
-        }
-        for (; i < to; i++) {
-            if (b[i] == '\n') {
-                return i;
-            }
-        }
-        return -1;
     }
 }

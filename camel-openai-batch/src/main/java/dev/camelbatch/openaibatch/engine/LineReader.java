@@ -2,6 +2,9 @@ package dev.camelbatch.openaibatch.engine;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -10,6 +13,8 @@ import java.util.function.Consumer;
  * a time. Blank lines are skipped.
  */
 public final class LineReader {
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final InputStream in;
     private final long maxLineBytes;
@@ -30,13 +35,7 @@ public final class LineReader {
     public byte[] next() throws IOException {
         // a line that lies whole in the buffer is copied out of it once
         while (pos < limit) {
-            int nl = -1;
-            for (int i = pos; i < limit; i++) {
-                if (buf[i] == '\n') {
-                    nl = i;
-                    break;
-                }
-            }
+            int nl = indexOfNewline(buf, pos, limit);
             if (nl < 0) {
                 break;
             }
@@ -83,13 +82,7 @@ public final class LineReader {
                 }
                 any = true;
                 int start = pos;
-                int nl = -1;
-                for (int i = pos; i < limit; i++) {
-                    if (buf[i] == '\n') {
-                        nl = i;
-                        break;
-                    }
-                }
+                int nl = indexOfNewline(buf, pos, limit);
                 int end = nl >= 0 ? nl : limit;
                 int chunk = end - start;
                 if (len + chunk > maxLineBytes) {
@@ -169,5 +162,24 @@ public final class LineReader {
         public long getLineNumber() {
             return lineNumber;
         }
+    }
+
+    /** The index of the first {@code \n} in {@code b[from, to)}, or -1; eight bytes at a time. */
+    static int indexOfNewline(byte[] b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ 0x0A0A0A0A0A0A0A0AL;
+            // the high bit of each byte of x that is zero (a newline in b), exactly
+            long t = ~(((x & 0x7F7F7F7F7F7F7F7FL) + 0x7F7F7F7F7F7F7F7FL) | x | 0x7F7F7F7F7F7F7F7FL);
+            if (t != 0) {
+                return i + (Long.numberOfTrailingZeros(t) >>> 3);
+            }
+        }
+        for (; i < to; i++) {
+            if (b[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 }

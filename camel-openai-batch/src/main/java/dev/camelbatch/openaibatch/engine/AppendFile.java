@@ -1,0 +1,161 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+
+/**
+ * A file that requests are appended to, one line at a time, and that must hold every appended line when the JVM is
+ * killed right after {@link #append} returns.
+ * <p>
+ * On Linux the file is written through a shared memory mapping: a store into the mapping is in the operating
+ * system's page cache at once, like a completed {@code write}, but costs no system call (one per window of
+ * {@value #WINDOW} bytes instead of one per line). The mapping extends the file ahead of the data, so until the
+ * file is {@linkplain #close closed} (which cuts it to its length) it ends with zero bytes; a reader of a file left by
+ * a crash takes the data up to the first zero byte (a JSON line never contains one). {@link FileChannel#force} on
+ * Linux also writes the pages changed through the mapping. Elsewhere (Windows cannot cut a mapped file; other
+ * systems do not promise that {@code fsync} covers the mapping) every append is one {@code write} call.
+ */
+abstract class AppendFile {
+
+    /** Bytes mapped at a time. */
+    static final long WINDOW = 8L * 1024 * 1024;
+
+    private static final boolean MAPPING_SUPPORTED = System.getProperty("os.name", "").toLowerCase(Locale.ROOT)
+            .contains("linux") && !Boolean.getBoolean("openai-batch.spoolWithoutMapping");
+
+    final FileChannel channel;
+    long length;
+
+    private AppendFile(FileChannel channel, long length) {
+        this.channel = channel;
+        this.length = length;
+    }
+
+    /**
+     * Opens a file to append to after its current size (the file must hold complete lines and nothing else).
+     *
+     * @param mapped write through a memory mapping where the platform allows it
+     */
+    static AppendFile open(Path p, boolean mapped) throws IOException {
+        if (mapped && MAPPING_SUPPORTED) {
+            FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            return new Mapped(ch, ch.size());
+        }
+        FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        return new Written(ch, ch.size());
+    }
+
+    /** Whether appends go through a memory mapping on this platform. */
+    static boolean mappingSupported() {
+        return MAPPING_SUPPORTED;
+    }
+
+    /** Appends the bytes of the buffer (all of them, or none when it fails). */
+    abstract void append(ByteBuffer b) throws IOException;
+
+    /** Appends a line and its newline. */
+    final void appendLine(byte[] line) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(line.length + 1);
+        b.put(line).put((byte) '\n').flip();
+        append(b);
+    }
+
+    /** The bytes appended (the file may be longer while it is mapped). */
+    final long length() {
+        return length;
+    }
+
+    /** Cuts the file to the appended bytes; no append may follow. Cheap (no fsync): callable under a lock. */
+    abstract void finish() throws IOException;
+
+    /** Forces the appended bytes to the disk ({@code fdatasync}). */
+    final void force() throws IOException {
+        channel.force(false);
+    }
+
+    /** {@link #finish Finishes} the file and closes it. */
+    final void close() throws IOException {
+        try {
+            finish();
+        } finally {
+            channel.close();
+        }
+    }
+
+    /** One {@code write} call per append. */
+    private static final class Written extends AppendFile {
+        Written(FileChannel channel, long length) {
+            super(channel, length);
+        }
+
+        @Override
+        void append(ByteBuffer b) throws IOException {
+            int n = b.remaining();
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+            length += n;
+        }
+
+        @Override
+        void finish() {
+            // the file is exactly the appended bytes
+        }
+    }
+
+    /** Stores into a shared mapping of the file, window after window. */
+    private static final class Mapped extends AppendFile {
+        private MappedByteBuffer window;
+        private long windowStart;
+        private boolean finished;
+
+        Mapped(FileChannel channel, long length) {
+            super(channel, length);
+        }
+
+        @Override
+        void append(ByteBuffer b) throws IOException {
+            if (finished) {
+                throw new IOException("the file is finished");
+            }
+            int n = b.remaining();
+            long pos = length;
+            try {
+                while (b.hasRemaining()) {
+                    if (window == null || pos >= windowStart + window.capacity()) {
+                        // map() extends the file to the end of the window
+                        windowStart = pos;
+                        window = channel.map(FileChannel.MapMode.READ_WRITE, pos, WINDOW);
+                    }
+                    int at = (int) (pos - windowStart);
+                    int chunk = Math.min(b.remaining(), window.capacity() - at);
+                    window.put(at, b, b.position(), chunk);
+                    b.position(b.position() + chunk);
+                    pos += chunk;
+                }
+            } catch (InternalError e) {
+                // a fault in the mapping: the file system could not back the page (disk full, I/O error)
+                throw new IOException("Cannot write to the memory-mapped file (is the disk full?): " + e.getMessage(),
+                        e);
+            }
+            // the length moves only when the whole line is in: a later append overwrites a partial one
+            length += n;
+        }
+
+        @Override
+        void finish() throws IOException {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            window = null;
+            // the pages beyond the new end are dropped from every mapping; nothing touches them again
+            channel.truncate(length);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The spool's memory-mapped appends (Linux): what a file holds while mapped, when finished, and what a store
+ * recovers from files left as a killed JVM leaves them (a zero-filled tail, a torn line inside it).
+ */
+class MappedSpoolTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final SegmentLimits ROOMY = new SegmentLimits(50_000, SegmentLimits.DEFAULT_MAX_BYTES, 0, 0);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void appendsAcrossWindowsAndCutsTheFileWhenFinished() throws IOException {
+        assumeTrue(AppendFile.mappingSupported(), "memory-mapped appends are used on Linux only");
+        Path p = tmp.resolve("data.jsonl");
+        Files.createFile(p);
+        AppendFile f = AppendFile.open(p, true);
+        // lines of many lengths, the largest longer than a window, so that lines cross window ends
+        List<byte[]> lines = new ArrayList<>();
+        long expected = 0;
+        for (int i = 0; i < 3000; i++) {
+            byte[] line = ("{\"custom_id\":\"" + i + "\",\"pad\":\"" + "x".repeat(i % 7 == 0 ? 9000 : i % 300) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            lines.add(line);
+            expected += line.length + 1;
+        }
+        byte[] huge = ("{\"custom_id\":\"huge\",\"pad\":\"" + "y".repeat((int) AppendFile.WINDOW + 1000) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        lines.add(1500, huge);
+        expected += huge.length + 1;
+        for (byte[] l : lines) {
+            f.appendLine(l);
+        }
+        assertThat(f.length()).isEqualTo(expected);
+        // while mapped the file runs on with zeros after the data
+        assertThat(Files.size(p)).isGreaterThan(expected);
+        byte[] raw = Files.readAllBytes(p);
+        for (long i = expected; i < raw.length; i++) {
+            assertThat(raw[(int) i]).isZero();
+        }
+        f.close();
+        assertThat(Files.size(p)).isEqualTo(expected);
+        List<String> read = Files.readAllLines(p, StandardCharsets.UTF_8);
+        assertThat(read).hasSize(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            assertThat(read.get(i)).isEqualTo(new String(lines.get(i), StandardCharsets.UTF_8));
+        }
+        // a file opened again appends after its data
+        AppendFile again = AppendFile.open(p, true);
+        again.append(ByteBuffer.wrap("{\"custom_id\":\"last\"}\n".getBytes(StandardCharsets.UTF_8)));
+        again.close();
+        assertThat(Files.readAllLines(p, StandardCharsets.UTF_8)).hasSize(lines.size() + 1)
+                .last().isEqualTo("{\"custom_id\":\"last\"}");
+    }
+
+    @Test
+    void aStoreCopiedWhileRunningRecoversEveryAppendedRequest() throws Exception {
+        FileBatchStore store = new FileBatchStore(tmp.resolve("live"), "s", SyncPolicy.NEVER, 1000, MAPPER);
+        store.start();
+        List<String> ids = new ArrayList<>();
+        try {
+            for (int i = 0; i < 500; i++) {
+                String id = "r-" + i;
+                byte[] carried = i % 3 == 0 ? ("{\"n\":\"" + i + "\"}").getBytes(StandardCharsets.UTF_8) : null;
+                store.append("/v1/chat/completions", i % 2 == 0 ? "m-a" : "m-b", List.of(record(id, carried)),
+                        ROOMY);
+                ids.add(id);
+            }
+            // the files as a kill -9 leaves them: data written through the mappings, zero-filled tails, no close
+            copyTree(tmp.resolve("live"), tmp.resolve("killed"));
+        } finally {
+            store.close();
+        }
+        Path segments = tmp.resolve("killed").resolve("s").resolve("segments");
+        if (AppendFile.mappingSupported()) {
+            try (Stream<Path> s = Files.list(segments)) {
+                assertThat(s.filter(p -> p.toString().endsWith(".jsonl")).anyMatch(p -> endsWithZero(p)))
+                        .as("an unfinished mapped file ends with zeros").isTrue();
+            }
+        }
+        // a torn line where one data file's data ends, as a kill in the middle of a copy into the mapping leaves it
+        Path oneData;
+        try (Stream<Path> s = Files.list(segments)) {
+            oneData = s.filter(p -> p.toString().endsWith(".jsonl") && !p.toString().endsWith(".carry.jsonl"))
+                    .findFirst().orElseThrow();
+        }
+        writeAtDataEnd(oneData, "{\"custom_id\":\"torn\",\"met");
+
+        FileBatchStore recovered = new FileBatchStore(tmp.resolve("killed"), "s", SyncPolicy.NEVER, 1000, MAPPER);
+        recovered.start();
+        try {
+            List<String> found = new ArrayList<>();
+            int carried = 0;
+            for (SegmentInfo s : recovered.segments()) {
+                recovered.readRequests(s.getId(), line -> found.add(RequestLines.customId(MAPPER, line)));
+                Map<String, byte[]> headers = recovered.carriedHeaders(s.getId());
+                carried += headers.size();
+                assertThat(Files.size(recovered.dataFile(s.getId()))).isEqualTo(s.getBytes());
+            }
+            assertThat(found).containsExactlyInAnyOrderElementsOf(ids);
+            assertThat(carried).isEqualTo(167);
+            // appends go on after the recovered data, and the store seals a file to exactly its lines
+            recovered.append("/v1/chat/completions", "m-a", List.of(record("after", null)), ROOMY);
+            List<String> sealed = recovered.sealOpen(s -> true, "flush");
+            assertThat(sealed).hasSize(2);
+            int lines = 0;
+            for (String id : sealed) {
+                Path data = recovered.uploadFile(id);
+                assertThat(Files.size(data)).isEqualTo(recovered.segment(id).getBytes());
+                assertThat(endsWithZero(data)).isFalse();
+                lines += Files.readAllLines(data).size();
+            }
+            assertThat(lines).isEqualTo(501);
+        } finally {
+            recovered.close();
+        }
+    }
+
+    private static SpoolRecord record(String id, byte[] carried) {
+        String line = "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+                      + "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi " + id + "\"}]}}";
+        return new SpoolRecord(id, line.getBytes(StandardCharsets.UTF_8), carried, 3);
+    }
+
+    private static boolean endsWithZero(Path p) {
+        try {
+            byte[] b = Files.readAllBytes(p);
+            return b.length > 0 && b[b.length - 1] == 0;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void writeAtDataEnd(Path file, String torn) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        int end = 0;
+        while (end < bytes.length && bytes[end] != 0) {
+            end++;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(torn.getBytes(StandardCharsets.UTF_8)), end);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.sorted(Comparator.naturalOrder()).toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("store.lock")) {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+}
