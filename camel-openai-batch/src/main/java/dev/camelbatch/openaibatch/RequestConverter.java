@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -204,6 +206,15 @@ final class RequestConverter {
         String endpoint = wireEndpoint;
         ObjectNode reqBody;
         String customId = headerCustomId;
+        if (body instanceof CharSequence cs && direct(model)) {
+            // the common case, a text prompt: written straight to its line (no tree, nothing to merge or estimate)
+            if (customId == null) {
+                customId = newId();
+            }
+            RequestLines.checkCustomId(customId);
+            return new Converted(model, new SpoolRecord(customId, promptLine(customId, model, cs.toString()), carried,
+                    0));
+        }
         if (body instanceof String s) {
             reqBody = promptBody(s, model);
         } else if (body instanceof CharSequence cs) {
@@ -317,7 +328,63 @@ final class RequestConverter {
         }
     }
 
-    private ObjectNode promptBody(String prompt, String model) {
+    /** Whether a prompt's line can be written without its tree: a model, no body parameters, no token estimate. */
+    boolean direct(String model) {
+        return estimator == null && defaults.isEmpty() && model != null && !model.isBlank();
+    }
+
+    /**
+     * The request line of a text prompt, byte for byte what {@link #promptBody} and
+     * {@link RequestLines#validateAndSerialize} make of it (which {@code RequestConverterDirectTest} checks).
+     */
+    byte[] promptLine(String customId, String model, String prompt) throws IOException {
+        String system = conf.getSystemMessage();
+        ByteArrayBuilder out = new ByteArrayBuilder(160 + prompt.length() + (system != null ? system.length() : 0));
+        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("custom_id", customId);
+            g.writeStringField("method", "POST");
+            g.writeStringField("url", wireEndpoint);
+            g.writeFieldName("body");
+            g.writeStartObject();
+            g.writeStringField("model", model);
+            switch (conf.getEndpoint()) {
+                case "/v1/chat/completions" -> {
+                    g.writeArrayFieldStart("messages");
+                    if (system != null) {
+                        g.writeStartObject();
+                        g.writeStringField("role", "system");
+                        g.writeStringField("content", system);
+                        g.writeEndObject();
+                    }
+                    g.writeStartObject();
+                    g.writeStringField("role", "user");
+                    g.writeStringField("content", prompt);
+                    g.writeEndObject();
+                    g.writeEndArray();
+                }
+                case "/v1/responses" -> {
+                    if (system != null) {
+                        g.writeStringField("instructions", system);
+                    }
+                    g.writeStringField("input", prompt);
+                }
+                case "/v1/completions" -> g.writeStringField("prompt", prompt);
+                default -> g.writeStringField("input", prompt);
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+        byte[] bytes = out.toByteArray();
+        if (bytes.length + 1 > conf.getMaxBatchBytes()) {
+            throw new InvalidRequestException("body", "the request line is " + bytes.length
+                                                      + " bytes, over the batch byte limit of "
+                                                      + conf.getMaxBatchBytes() + " bytes");
+        }
+        return bytes;
+    }
+
+    ObjectNode promptBody(String prompt, String model) {
         ObjectNode body = mapper.createObjectNode();
         if (model != null) {
             body.put("model", model);

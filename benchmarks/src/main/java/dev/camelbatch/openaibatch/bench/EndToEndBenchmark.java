@@ -44,7 +44,8 @@ import org.apache.camel.impl.DefaultCamelContext;
  * {@code com.openai:openai-java} SDK doing the same job the way its documentation shows (write JSONL, upload, create,
  * poll, download, parse, match by custom id, delete the files). The simulator runs in a JVM of its own.
  * <p>
- * Arguments: {@code [requests=1000000] [run=both|component|sdk] [senders=2]}. Run the component alone with
+ * Arguments: {@code [requests=1000000] [run=both|component|sdk] [senders=2] [rounds=3]}: after an untimed warm-up of
+ * each side, {@code rounds} timed runs of each, alternating; the ratio is that of the medians. Run the component alone with
  * {@code -Xmx64m} to check its heap.
  */
 public final class EndToEndBenchmark {
@@ -62,6 +63,7 @@ public final class EndToEndBenchmark {
         int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 1_000_000;
         String run = args.length > 1 ? args[1] : "both";
         int senders = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         Path dir = Files.createTempDirectory("openai-batch-e2e-");
         System.out.printf("end-to-end benchmark: %,d chat requests, %d per batch, poll every %d ms, %s%n", n,
                 PER_BATCH, POLL_MS, HeapMeter.machine());
@@ -78,22 +80,40 @@ public final class EndToEndBenchmark {
                 sdkLoop(sim.baseUrl(), dir, warmup, "warm-up SDK loop");
                 reset(sim.baseUrl());
             }
-            if (!"sdk".equals(run)) {
-                double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
-                try (ThreadCpuMeter threads = new ThreadCpuMeter()) {
-                    component = component(sim.baseUrl(), dir, n, senders, "component");
-                    printCpu("component", cpu0, sim);
-                    System.out.println("    by thread: " + threads.describe());
+            // timed rounds, the two sides alternating, so that both see the same drift of the machine; the JIT is
+            // still compiling in the first million (thousands of methods after a 100 000 warm-up), so the median
+            // round stands for each side
+            List<Double> componentRounds = new ArrayList<>();
+            List<Double> sdkRounds = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) {
+                String tag = rounds > 1 ? " (round " + round + ")" : "";
+                if (!"sdk".equals(run)) {
+                    reset(sim.baseUrl());
+                    double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
+                    try (ThreadCpuMeter threads = new ThreadCpuMeter()) {
+                        componentRounds.add(component(sim.baseUrl(), dir, n, senders, "component" + tag));
+                        printCpu("component", cpu0, sim);
+                        System.out.println("    by thread: " + threads.describe());
+                    }
+                }
+                if (!"component".equals(run)) {
+                    reset(sim.baseUrl());
+                    double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
+                    try (ThreadCpuMeter threads = new ThreadCpuMeter()) {
+                        sdkRounds.add(sdkLoop(sim.baseUrl(), dir, n, "SDK loop" + tag));
+                        printCpu("SDK loop", cpu0, sim);
+                        System.out.println("    by thread: " + threads.describe());
+                    }
+                }
+                if ("both".equals(run) && rounds > 1) {
+                    System.out.printf("  round %d ratio %.2f%n", round, componentRounds.get(round - 1)
+                                                                       / sdkRounds.get(round - 1));
                 }
             }
-            if (!"component".equals(run)) {
-                reset(sim.baseUrl());
-                double[] cpu0 = { ownCpuSeconds(), sim.cpuSeconds() };
-                try (ThreadCpuMeter threads = new ThreadCpuMeter()) {
-                    sdk = sdkLoop(sim.baseUrl(), dir, n, "SDK loop");
-                    printCpu("SDK loop", cpu0, sim);
-                    System.out.println("    by thread: " + threads.describe());
-                }
+            component = median(componentRounds);
+            sdk = median(sdkRounds);
+            if (rounds > 1) {
+                System.out.printf("median of %d rounds: component %.1f s, SDK loop %.1f s%n", rounds, component, sdk);
             }
             if ("both".equals(run)) {
                 double ratio = component / sdk;
@@ -250,6 +270,16 @@ public final class EndToEndBenchmark {
         System.out.printf("%s:   %,d results in %.1f s, %,.0f req/s; peak heap %.0f MB, max live heap %.0f MB,"
                           + " wrong or unmatched %d%n", label, matched, seconds, matched / seconds, peak, live, wrong);
         return seconds;
+    }
+
+    private static double median(List<Double> values) {
+        if (values.isEmpty()) {
+            return 0;
+        }
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int m = sorted.size() / 2;
+        return sorted.size() % 2 == 1 ? sorted.get(m) : (sorted.get(m - 1) + sorted.get(m)) / 2;
     }
 
     /** CPU seconds of this JVM (both sides run in it, one after the other). */
