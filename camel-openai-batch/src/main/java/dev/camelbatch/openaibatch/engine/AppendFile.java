@@ -108,14 +108,36 @@ abstract class AppendFile {
         }
     }
 
-    /** Stores into a shared mapping of the file, window after window. */
+    /**
+     * Stores into a shared mapping of the file, window after window. Ahead of the data, the file is filled with zeros
+     * by {@code write} calls, {@value #PREFILL} bytes at a time: the file system then has the blocks before a page of
+     * the mapping is touched, so a full disk is an {@link IOException} of that {@code write} (a store into a page that
+     * the file system cannot back would instead raise an {@link InternalError} at some later point of the thread).
+     */
     private static final class Mapped extends AppendFile {
+        private static final int PREFILL = 1 << 20;
+        private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(PREFILL).asReadOnlyBuffer();
+
         private MappedByteBuffer window;
         private long windowStart;
+        private long prefilled;
         private boolean finished;
 
         Mapped(FileChannel channel, long length) {
             super(channel, length);
+            prefilled = length;
+        }
+
+        /** Makes sure that the file system holds blocks (zeros) up to {@code end}. */
+        private void prefill(long end) throws IOException {
+            while (prefilled < end) {
+                ByteBuffer z = ZEROS.duplicate();
+                long at = prefilled;
+                while (z.hasRemaining()) {
+                    at += channel.write(z, at);
+                }
+                prefilled = at;
+            }
         }
 
         @Override
@@ -134,14 +156,14 @@ abstract class AppendFile {
                     }
                     int at = (int) (pos - windowStart);
                     int chunk = Math.min(b.remaining(), window.capacity() - at);
+                    prefill(pos + chunk);
                     window.put(at, b, b.position(), chunk);
                     b.position(b.position() + chunk);
                     pos += chunk;
                 }
             } catch (InternalError e) {
-                // a fault in the mapping: the file system could not back the page (disk full, I/O error)
-                throw new IOException("Cannot write to the memory-mapped file (is the disk full?): " + e.getMessage(),
-                        e);
+                // a fault in the mapping reported at once (an I/O error of the file system)
+                throw new IOException("Cannot write to the memory-mapped file: " + e.getMessage(), e);
             }
             // the length moves only when the whole line is in: a later append overwrites a partial one
             length += n;

@@ -137,6 +137,57 @@ class MappedSpoolTest {
         }
     }
 
+    /**
+     * A full disk fails the request that meets it with an IOException, before anything of it is stored; the requests
+     * before it stay readable. Needs a small file system: mounts a 2 MB tmpfs when it may (root on Linux), else skips.
+     */
+    @Test
+    void aFullDiskFailsTheRequestThatMeetsItAndNothingElse() throws Exception {
+        Path mount = Files.createDirectories(tmp.resolve("small"));
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mount.toString()),
+                "cannot mount a small tmpfs here (not root, or no mount permission)");
+        try {
+            FileBatchStore store = new FileBatchStore(mount, "s", SyncPolicy.NEVER, 1000, MAPPER);
+            store.start();
+            List<String> stored = new ArrayList<>();
+            IOException full = null;
+            for (int i = 0; i < 100_000 && full == null; i++) {
+                String id = "r-" + i;
+                try {
+                    store.append("/v1/chat/completions", "m", List.of(record(id, null)), ROOMY);
+                    stored.add(id);
+                } catch (IOException e) {
+                    full = e;
+                }
+            }
+            assertThat(full).as("the disk fills up").isNotNull();
+            assertThat(full).hasMessageContaining("No space left on device");
+            assertThat(stored).hasSizeGreaterThan(1000);
+            List<String> read = new ArrayList<>();
+            for (SegmentInfo s : store.segments()) {
+                store.readRequests(s.getId(), line -> read.add(RequestLines.customId(MAPPER, line)));
+            }
+            assertThat(read).containsExactlyElementsOf(stored);
+            store.close();
+        } finally {
+            // lazily: mappings that the collector has not released yet keep the file system busy
+            run("umount", "-l", mount.toString());
+        }
+    }
+
+    private static boolean run(String... command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private static SpoolRecord record(String id, byte[] carried) {
         String line = "{\"custom_id\":\"" + id + "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
                       + "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi " + id + "\"}]}}";
