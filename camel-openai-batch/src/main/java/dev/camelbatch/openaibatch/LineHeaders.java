@@ -65,13 +65,24 @@ final class LineHeaders extends CaseInsensitiveMap {
         if (!(key instanceof String s)) {
             return -1;
         }
+        // routes and Camel mostly ask with the very constant that was put: find it by identity first (the names
+        // share a long prefix, so comparing them ignoring case costs more), then look for a later pair of the same
+        // name in another case or instance, which would win
+        int from = -1;
         for (int i = pending - 1; i >= 0; i--) {
+            if (names[i] == s) {
+                from = i;
+                break;
+            }
+        }
+        int length = s.length();
+        for (int i = pending - 1; i > from; i--) {
             String n = names[i];
-            if (n == s || n.length() == s.length() && n.equalsIgnoreCase(s)) {
+            if (n.length() == length && n.equalsIgnoreCase(s)) {
                 return i;
             }
         }
-        return -1;
+        return from;
     }
 
     @Override

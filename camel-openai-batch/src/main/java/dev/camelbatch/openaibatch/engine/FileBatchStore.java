@@ -208,10 +208,11 @@ public class FileBatchStore implements BatchStore {
                     older.setSealReason("recovered");
                     writeState(older);
                 }
-                if (Files.exists(carryFile(s.getId()))) {
-                    // appended to as well: a torn entry left there would swallow the next one
-                    recoverDataFile(carryFile(s.getId()), true);
-                }
+            }
+            if (Files.exists(carryFile(s.getId()))) {
+                // an open segment's is appended to (a torn entry would swallow the next one); any segment's may end
+                // with the zeros of its mapping after a power loss
+                recoverDataFile(carryFile(s.getId()), true);
             }
             readRequests(s.getId(), line -> customIds.add(hash(customIdOf(line))));
             requests += s.getRequestCount();
