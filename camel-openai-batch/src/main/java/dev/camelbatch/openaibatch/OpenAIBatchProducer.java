@@ -104,7 +104,10 @@ public class OpenAIBatchProducer extends DefaultProducer {
             RequestConverter.Converted c = converter.single(exchange, model, customId, carried);
             sealed = runtime.store().append(converter.wireEndpoint(), c.model(), List.of(c.record()), limits);
             count = 1;
-            exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, c.record().customId());
+            if (customIdHeader != c.record().customId()) {
+                // generated, or given as another CharSequence (a given String is already the header's value)
+                exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, c.record().customId());
+            }
         }
         exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, count);
         boolean flush = flushRequested

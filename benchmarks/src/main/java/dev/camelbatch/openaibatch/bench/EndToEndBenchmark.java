@@ -44,7 +44,7 @@ import org.apache.camel.impl.DefaultCamelContext;
  * {@code com.openai:openai-java} SDK doing the same job the way its documentation shows (write JSONL, upload, create,
  * poll, download, parse, match by custom id, delete the files). The simulator runs in a JVM of its own.
  * <p>
- * Arguments: {@code [requests=1000000] [run=both|component|sdk] [senders=2] [rounds=3]}: after an untimed warm-up of
+ * Arguments: {@code [requests=1000000] [run=both|component|sdk] [senders=2] [rounds=5]}: after an untimed warm-up of
  * each side, {@code rounds} timed runs of each, alternating; the ratio is that of the medians. Run the component alone with
  * {@code -Xmx64m} to check its heap.
  */
@@ -63,7 +63,7 @@ public final class EndToEndBenchmark {
         int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 1_000_000;
         String run = args.length > 1 ? args[1] : "both";
         int senders = args.length > 2 ? Integer.parseInt(args[2]) : 2;
-        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         Path dir = Files.createTempDirectory("openai-batch-e2e-");
         System.out.printf("end-to-end benchmark: %,d chat requests, %d per batch, poll every %d ms, %s%n", n,
                 PER_BATCH, POLL_MS, HeapMeter.machine());
