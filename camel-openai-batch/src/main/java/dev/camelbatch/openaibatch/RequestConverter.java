@@ -341,11 +341,7 @@ final class RequestConverter {
         String system = conf.getSystemMessage();
         ByteArrayBuilder out = new ByteArrayBuilder(160 + prompt.length() + (system != null ? system.length() : 0));
         try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("custom_id", customId);
-            g.writeStringField("method", "POST");
-            g.writeStringField("url", wireEndpoint);
-            g.writeFieldName("body");
+            RequestLines.writeLineHead(g, customId, wireEndpoint);
             g.writeStartObject();
             g.writeStringField("model", model);
             switch (conf.getEndpoint()) {

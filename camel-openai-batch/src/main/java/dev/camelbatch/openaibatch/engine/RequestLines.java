@@ -9,6 +9,7 @@ import java.util.Set;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -122,18 +123,25 @@ public final class RequestLines {
     public static byte[] serialize(ObjectMapper mapper, String customId, String endpoint, JsonNode body)
             throws IOException {
         // canonical order, custom_id first; written field by field (no second tree for the line)
-        com.fasterxml.jackson.core.util.ByteArrayBuilder out = new com.fasterxml.jackson.core.util.ByteArrayBuilder(
-                256 + (body.size() << 6));
+        ByteArrayBuilder out = new ByteArrayBuilder(256 + (body.size() << 6));
         try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("custom_id", customId);
-            g.writeStringField("method", "POST");
-            g.writeStringField("url", endpoint);
-            g.writeFieldName("body");
+            writeLineHead(g, customId, endpoint);
             mapper.writeTree(g, body);
             g.writeEndObject();
         }
         return out.toByteArray();
+    }
+
+    /**
+     * Opens a request line and writes its fields up to the body's name, in the canonical order (custom id first);
+     * the caller writes the body and closes the line.
+     */
+    public static void writeLineHead(JsonGenerator g, String customId, String endpoint) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("custom_id", customId);
+        g.writeStringField("method", "POST");
+        g.writeStringField("url", endpoint);
+        g.writeFieldName("body");
     }
 
     /** The custom id of a stored request line; fast when it is the first field, as this component writes it. */
