@@ -42,12 +42,41 @@ abstract class AppendFile {
      * @param mapped write through a memory mapping where the platform allows it
      */
     static AppendFile open(Path p, boolean mapped) throws IOException {
-        if (mapped && MAPPING_SUPPORTED) {
-            FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            return new Mapped(ch, ch.size());
+        FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long end = dataEnd(ch);
+            if (end < ch.size()) {
+                // the zeros of a mapping that was never finished (a seal that failed half way): the data ends before
+                ch.truncate(end);
+            }
+            ch.position(end);
+            return mapped && MAPPING_SUPPORTED ? new Mapped(ch, end) : new Written(ch, end);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
         }
-        FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        return new Written(ch, ch.size());
+    }
+
+    /** Where the data of a file ends: after its last byte that is not zero (one small read for a file without zeros). */
+    private static long dataEnd(FileChannel ch) throws IOException {
+        long end = ch.size();
+        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+        while (end > 0) {
+            long from = Math.max(0, end - b.capacity());
+            b.clear().limit((int) (end - from));
+            while (b.hasRemaining()) {
+                if (ch.read(b, from + b.position()) < 0) {
+                    break;
+                }
+            }
+            for (int i = b.position() - 1; i >= 0; i--) {
+                if (b.get(i) != 0) {
+                    return from + i + 1;
+                }
+            }
+            end = from;
+        }
+        return 0;
     }
 
     /** Whether appends go through a memory mapping on this platform. */
@@ -96,8 +125,18 @@ abstract class AppendFile {
         @Override
         void append(ByteBuffer b) throws IOException {
             int n = b.remaining();
-            while (b.hasRemaining()) {
-                channel.write(b);
+            try {
+                while (b.hasRemaining()) {
+                    channel.write(b, length + (n - b.remaining()));
+                }
+            } catch (IOException e) {
+                // a part of the line may be in the file: cut it, or the next line would be glued to it
+                try {
+                    channel.truncate(length);
+                } catch (IOException cut) {
+                    e.addSuppressed(cut);
+                }
+                throw e;
             }
             length += n;
         }

@@ -169,9 +169,70 @@ class MappedSpoolTest {
             }
             assertThat(read).containsExactlyElementsOf(stored);
             store.close();
+
+            // one write call per request (other systems): a line cut short by the full disk is taken back, so that the
+            // next line is not glued to it once there is room again
+            deleteTree(mount.resolve("s"));
+            // (the store's mappings may hold its deleted files' pages until they are collected: use what is free)
+            Path filler = mount.resolve("filler");
+            long usable = Files.getFileStore(mount).getUsableSpace();
+            Files.write(filler, new byte[(int) Math.max(0, usable - 200_000)]);
+            Path p = mount.resolve("written.jsonl");
+            Files.createFile(p);
+            AppendFile w = AppendFile.open(p, false);
+            int lines = 0;
+            IOException writeFull = null;
+            while (writeFull == null && lines < 100_000) {
+                try {
+                    w.appendLine(record("w-" + lines, null).line());
+                    lines++;
+                } catch (IOException e) {
+                    writeFull = e;
+                }
+            }
+            assertThat(writeFull).isNotNull();
+            assertThat(Files.size(p)).isEqualTo(w.length());
+            Files.delete(filler);
+            w.appendLine(record("w-after", null).line());
+            w.close();
+            List<String> written = Files.readAllLines(p, StandardCharsets.UTF_8);
+            assertThat(written).hasSize(lines + 1);
+            for (String l : written) {
+                assertThat(MAPPER.readTree(l).path("custom_id").asText()).startsWith("w-");
+            }
         } finally {
             // lazily: mappings that the collector has not released yet keep the file system busy
             run("umount", "-l", mount.toString());
+        }
+    }
+
+    @Test
+    void aMappedFileThatWasNeverFinishedGoesOnAfterItsData() throws IOException {
+        assumeTrue(AppendFile.mappingSupported(), "memory-mapped appends are used on Linux only");
+        Path p = tmp.resolve("unfinished.jsonl");
+        Files.createFile(p);
+        AppendFile first = AppendFile.open(p, true);
+        for (int i = 0; i < 100; i++) {
+            first.appendLine(record("a-" + i, null).line());
+        }
+        long data = first.length();
+        // not finished (a seal whose cut failed): the file runs on with zeros
+        assertThat(Files.size(p)).isGreaterThan(data);
+        AppendFile again = AppendFile.open(p, true);
+        assertThat(again.length()).isEqualTo(data);
+        again.appendLine(record("b-0", null).line());
+        again.close();
+        List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+        assertThat(lines).hasSize(101);
+        assertThat(lines.get(100)).contains("\"b-0\"");
+        assertThat(Files.size(p)).isEqualTo(data + record("b-0", null).line().length + 1);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 
