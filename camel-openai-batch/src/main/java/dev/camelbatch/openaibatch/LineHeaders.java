@@ -18,7 +18,8 @@ import org.apache.camel.util.CaseInsensitiveMap;
  * without a copy; with another {@link org.apache.camel.spi.HeadersMapFactory} Camel copies it as any map.
  * <p>
  * Before the message is handed over, {@link #put} only appends (the consumer builds it); {@link #seal()} switches it
- * to map behaviour.
+ * to map behaviour. Like {@link CaseInsensitiveMap} and Camel's messages it is not for concurrent use: a read that
+ * fills it (size, iteration) changes it.
  */
 final class LineHeaders extends CaseInsensitiveMap {
 
@@ -87,18 +88,21 @@ final class LineHeaders extends CaseInsensitiveMap {
 
     @Override
     public Object get(Object key) {
-        if (names != null) {
+        if (names != null && key instanceof String) {
             int i = indexOf(key);
             return i >= 0 ? values[i] : null;
         }
+        fill();
         return super.get(key);
     }
 
     @Override
     public boolean containsKey(Object key) {
-        if (names != null) {
+        if (names != null && key instanceof String) {
             return indexOf(key) >= 0;
         }
+        // anything but a name: as the map answers it (it refuses null)
+        fill();
         return super.containsKey(key);
     }
 

@@ -3,6 +3,7 @@ package dev.camelbatch.openaibatch.engine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -28,10 +29,12 @@ abstract class AppendFile {
     private static final boolean MAPPING_SUPPORTED = System.getProperty("os.name", "").toLowerCase(Locale.ROOT)
             .contains("linux") && !Boolean.getBoolean("openai-batch.spoolWithoutMapping");
 
+    final Path path;
     final FileChannel channel;
     long length;
 
-    private AppendFile(FileChannel channel, long length) {
+    private AppendFile(Path path, FileChannel channel, long length) {
+        this.path = path;
         this.channel = channel;
         this.length = length;
     }
@@ -50,7 +53,26 @@ abstract class AppendFile {
                 ch.truncate(end);
             }
             ch.position(end);
-            return mapped && MAPPING_SUPPORTED ? new Mapped(ch, end) : new Written(ch, end);
+            return mapped && MAPPING_SUPPORTED ? new Mapped(p, ch, end) : new Written(p, ch, end);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the file of an append file whose channel was closed under us, at the length it had: whatever lies beyond
+     * (the zeros of a mapping, a part of an append that failed) was never acknowledged and is cut off.
+     */
+    static AppendFile reopen(AppendFile broken) throws IOException {
+        FileChannel ch = FileChannel.open(broken.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            if (ch.size() > broken.length) {
+                ch.truncate(broken.length);
+            }
+            ch.position(broken.length);
+            return broken instanceof Mapped ? new Mapped(broken.path, ch, broken.length)
+                    : new Written(broken.path, ch, broken.length);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -99,18 +121,43 @@ abstract class AppendFile {
         return length;
     }
 
-    /** Cuts the file to the appended bytes; no append may follow. Cheap (no fsync): callable under a lock. */
+    /**
+     * Cuts the file to the appended bytes. Cheap (no fsync): callable under a lock. Appends may still follow (a mapped
+     * file maps again), so a seal that fails after this leaves a usable file.
+     */
     abstract void finish() throws IOException;
 
-    /** Forces the appended bytes to the disk ({@code fdatasync}). */
+    /**
+     * Forces the appended bytes to the disk ({@code fdatasync}); through a channel of its own when this one was closed
+     * under us (the file's pages are the file's, whichever descriptor forces them).
+     */
     final void force() throws IOException {
-        channel.force(false);
+        if (channel.isOpen()) {
+            try {
+                channel.force(false);
+                return;
+            } catch (ClosedChannelException e) {
+                // closed meanwhile: below
+            }
+        }
+        try (FileChannel again = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            again.force(false);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // deleted since (its segment is done): nothing left to force
+        }
+    }
+
+    /** Whether the channel was closed under us (an interrupted thread's channel operation closes it). */
+    final boolean broken() {
+        return !channel.isOpen();
     }
 
     /** {@link #finish Finishes} the file and closes it. */
     final void close() throws IOException {
         try {
-            finish();
+            if (channel.isOpen()) {
+                finish();
+            }
         } finally {
             channel.close();
         }
@@ -118,8 +165,8 @@ abstract class AppendFile {
 
     /** One {@code write} call per append. */
     private static final class Written extends AppendFile {
-        Written(FileChannel channel, long length) {
-            super(channel, length);
+        Written(Path path, FileChannel channel, long length) {
+            super(path, channel, length);
         }
 
         @Override
@@ -160,10 +207,9 @@ abstract class AppendFile {
         private MappedByteBuffer window;
         private long windowStart;
         private long prefilled;
-        private boolean finished;
 
-        Mapped(FileChannel channel, long length) {
-            super(channel, length);
+        Mapped(Path path, FileChannel channel, long length) {
+            super(path, channel, length);
             prefilled = length;
         }
 
@@ -181,42 +227,59 @@ abstract class AppendFile {
 
         @Override
         void append(ByteBuffer b) throws IOException {
-            if (finished) {
-                throw new IOException("the file is finished");
+            if (!channel.isOpen()) {
+                // closed under us (an interrupted thread's channel operation): the store opens the file again
+                throw new ClosedChannelException();
             }
             int n = b.remaining();
             long pos = length;
             try {
+                // blocks for the whole range first: a full disk fails here, before anything is stored
+                prefill(length + n);
                 while (b.hasRemaining()) {
-                    if (window == null || pos >= windowStart + window.capacity()) {
+                    if (window == null || pos < windowStart || pos >= windowStart + window.capacity()) {
+                        window = null;
                         // map() extends the file to the end of the window
+                        MappedByteBuffer next = channel.map(FileChannel.MapMode.READ_WRITE, pos, WINDOW);
                         windowStart = pos;
-                        window = channel.map(FileChannel.MapMode.READ_WRITE, pos, WINDOW);
+                        window = next;
                     }
                     int at = (int) (pos - windowStart);
                     int chunk = Math.min(b.remaining(), window.capacity() - at);
-                    prefill(pos + chunk);
                     window.put(at, b, b.position(), chunk);
                     b.position(b.position() + chunk);
                     pos += chunk;
                 }
-            } catch (InternalError e) {
-                // a fault in the mapping reported at once (an I/O error of the file system)
-                throw new IOException("Cannot write to the memory-mapped file: " + e.getMessage(), e);
+            } catch (IOException | RuntimeException | InternalError e) {
+                window = null;
+                IOException failure = e instanceof IOException io ? io
+                        : new IOException("Cannot write to the memory-mapped file: " + e, e);
+                if (pos > length) {
+                    // part of this append is stored after the data: zero it, so that neither a later shorter append
+                    // nor a recovery after a crash finds it there
+                    try {
+                        ByteBuffer z = ByteBuffer.allocate((int) (pos - length));
+                        long at = length;
+                        while (z.hasRemaining()) {
+                            at += channel.write(z, at);
+                        }
+                    } catch (IOException cleanup) {
+                        failure.addSuppressed(cleanup);
+                    }
+                }
+                throw failure;
             }
-            // the length moves only when the whole line is in: a later append overwrites a partial one
+            // the length moves only when the whole append is in
             length += n;
         }
 
         @Override
         void finish() throws IOException {
-            if (finished) {
-                return;
-            }
-            finished = true;
+            // the pages beyond the new end are dropped from every mapping; nothing touches them again (a failed cut
+            // leaves the file as it was, appendable)
             window = null;
-            // the pages beyond the new end are dropped from every mapping; nothing touches them again
             channel.truncate(length);
+            prefilled = length;
         }
     }
 }

@@ -84,7 +84,7 @@ public class FileBatchStore implements BatchStore {
     private final Map<String, OpenFiles> openFiles = new HashMap<>();
     private final LongHashSet customIds = new LongHashSet(1024);
     private final Deque<SegmentInfo> history = new ArrayDeque<>();
-    private final Set<FileChannel> dirty = ConcurrentHashMap.newKeySet();
+    private final Set<AppendFile> dirty = ConcurrentHashMap.newKeySet();
     private final Map<String, java.nio.MappedByteBuffer> checkpoints = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong stateVersions = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, long[]> stateWrites = new ConcurrentHashMap<>();
@@ -299,7 +299,7 @@ public class FileBatchStore implements BatchStore {
                     int lineBytes = r.line().length;
                     if (seg == null) {
                         seg = openSegment(group, endpoint, model, limits);
-                        files = openFiles(seg.getId());
+                        files = usableFiles(seg.getId());
                     }
                     if (seg.getRequestCount() > 0 && limits.wouldOverflow(seg.getRequestCount(), seg.getBytes(),
                             seg.getTokens(), lineBytes, r.tokens())) {
@@ -307,7 +307,7 @@ public class FileBatchStore implements BatchStore {
                         batch = null;
                         sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes, r.tokens())));
                         seg = openSegment(group, endpoint, model, limits);
-                        files = openFiles(seg.getId());
+                        files = usableFiles(seg.getId());
                     }
                     if (r.carriedHeaders() != null) {
                         if (files.carry == null) {
@@ -328,14 +328,21 @@ public class FileBatchStore implements BatchStore {
                     seg.setBytes(seg.getBytes() + lineBytes + 1);
                     seg.setTokens(seg.getTokens() + r.tokens());
                     customIds.add(hash(r.customId()));
-                    dirty.add(files.data.channel);
+                    dirty.add(files.data);
                     if (files.carry != null) {
-                        dirty.add(files.carry.channel);
+                        dirty.add(files.carry);
                     }
                     if (limits.isFull(seg.getRequestCount(), seg.getBytes(), seg.getTokens())) {
                         flush(files, batch);
                         batch = null;
-                        sealed.add(sealLocked(seg, sealReason(limits, seg, 0, 0)));
+                        try {
+                            sealed.add(sealLocked(seg, sealReason(limits, seg, 0, 0)));
+                        } catch (IOException e) {
+                            // the request is stored: failing its exchange now would have it sent twice; the full
+                            // segment stays open and the next request (or the batch timeout) seals it
+                            LOG.warn("Store '{}': cannot seal the full segment {} now ({}); it stays open", name,
+                                    seg.getId(), e.toString());
+                        }
                         seg = null;
                         files = null;
                     }
@@ -423,6 +430,31 @@ public class FileBatchStore implements BatchStore {
         openByGroup.put(group, s.getId());
         LOG.debug("Store '{}': opened segment {} for {} {}", name, s.getId(), endpoint, model);
         return s;
+    }
+
+    /**
+     * The open files of a segment, opened again when an interrupted thread's channel operation closed a channel under
+     * us (at the length appended: nothing beyond was acknowledged).
+     */
+    private OpenFiles usableFiles(String segmentId) throws IOException {
+        OpenFiles f = openFiles(segmentId);
+        boolean dataBroken = f.data.broken();
+        boolean carryBroken = f.carry != null && f.carry.broken();
+        if (!dataBroken && !carryBroken) {
+            return f;
+        }
+        LOG.warn("Store '{}': a file of segment {} was closed under the store (an interrupted thread); opening it again",
+                name, segmentId);
+        OpenFiles again = new OpenFiles(segmentId, dataBroken ? AppendFile.reopen(f.data) : f.data);
+        again.carry = carryBroken ? AppendFile.reopen(f.carry) : f.carry;
+        if (dirty.remove(f.data)) {
+            dirty.add(again.data);
+        }
+        if (f.carry != null && dirty.remove(f.carry)) {
+            dirty.add(again.carry);
+        }
+        openFiles.put(segmentId, again);
+        return again;
     }
 
     private OpenFiles openFiles(String segmentId) throws IOException {
@@ -709,16 +741,18 @@ public class FileBatchStore implements BatchStore {
     }
 
     private String sealLocked(SegmentInfo s, String reason) throws IOException {
-        OpenFiles f = openFiles.remove(s.getId());
+        OpenFiles f = openFiles.containsKey(s.getId()) ? usableFiles(s.getId()) : null;
         if (f != null) {
-            dirty.remove(f.data.channel);
-            if (f.carry != null) {
-                dirty.remove(f.carry.channel);
-            }
-            // cut to its data (a mapped file runs on with zeros) before anyone can see the segment sealed
+            // cut to its data (a mapped file runs on with zeros) before anyone can see the segment sealed; a failure
+            // here leaves the segment open with its files, and a later seal tries again
             f.data.finish();
             if (f.carry != null) {
                 f.carry.finish();
+            }
+            openFiles.remove(s.getId());
+            dirty.remove(f.data);
+            if (f.carry != null) {
+                dirty.remove(f.carry);
             }
             // the data reaches the disk before the SEALED state does (both after the lock is released)
             defer(() -> {
@@ -1160,14 +1194,14 @@ public class FileBatchStore implements BatchStore {
     }
 
     private void syncDirty() throws IOException {
-        for (FileChannel ch : dirty) {
-            dirty.remove(ch);
-            if (ch.isOpen()) {
-                try {
-                    ch.force(false);
-                } catch (java.nio.channels.ClosedChannelException e) {
-                    // sealed meanwhile: sealing forced it
-                }
+        for (AppendFile f : dirty) {
+            dirty.remove(f);
+            try {
+                // through a channel of its own if this one was closed under us: what was stored must reach the disk
+                f.force();
+            } catch (IOException e) {
+                dirty.add(f);
+                throw e;
             }
         }
     }

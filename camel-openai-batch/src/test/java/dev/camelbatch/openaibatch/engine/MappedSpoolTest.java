@@ -228,6 +228,69 @@ class MappedSpoolTest {
         assertThat(Files.size(p)).isEqualTo(data + record("b-0", null).line().length + 1);
     }
 
+    /**
+     * A thread interrupted during one of the store's channel operations closes the channel for every thread (Java's
+     * interruptible channels): that request and that seal fail, the store opens the files again, nothing acknowledged
+     * is lost and nothing of the failed request stays.
+     */
+    @Test
+    void aChannelClosedByAnInterruptedThreadIsOpenedAgain() throws Exception {
+        FileBatchStore store = new FileBatchStore(tmp.resolve("interrupted"), "s", SyncPolicy.ALWAYS, 1000, MAPPER);
+        store.start();
+        try {
+            List<String> acknowledged = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                store.append("/v1/chat/completions", "m", List.of(record("a-" + i, "{\"h\":1}".getBytes())), ROOMY);
+                acknowledged.add("a-" + i);
+            }
+            // a request of 2 MB needs the file system's blocks (a write call): interrupted, it fails
+            String big = "{\"custom_id\":\"big\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+                         + "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "z".repeat(2_000_000)
+                         + "\"}]}}";
+            Thread.currentThread().interrupt();
+            try {
+                store.append("/v1/chat/completions", "m",
+                        List.of(new SpoolRecord("big", big.getBytes(StandardCharsets.UTF_8), null, 0)), ROOMY);
+                org.junit.jupiter.api.Assertions.fail("an interrupted channel operation must fail the request");
+            } catch (IOException expected) {
+                // ClosedByInterruptException
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(store.containsCustomId("big")).isFalse();
+            for (int i = 0; i < 50; i++) {
+                store.append("/v1/chat/completions", "m", List.of(record("b-" + i, null)), ROOMY);
+                acknowledged.add("b-" + i);
+            }
+            // a seal whose cut is interrupted fails and leaves the segment open and usable
+            Thread.currentThread().interrupt();
+            try {
+                store.sealOpen(s -> true, "flush");
+                org.junit.jupiter.api.Assertions.fail("an interrupted seal must fail");
+            } catch (IOException expected) {
+                // ClosedByInterruptException
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(store.segments()).singleElement().extracting(SegmentInfo::getStatus)
+                    .isEqualTo(SegmentStatus.OPEN);
+            store.append("/v1/chat/completions", "m", List.of(record("c-0", null)), ROOMY);
+            acknowledged.add("c-0");
+            List<String> sealed = store.sealOpen(s -> true, "flush");
+            assertThat(sealed).hasSize(1);
+            Path data = store.uploadFile(sealed.get(0));
+            assertThat(Files.size(data)).isEqualTo(store.segment(sealed.get(0)).getBytes());
+            List<String> ids = new ArrayList<>();
+            for (String l : Files.readAllLines(data, StandardCharsets.UTF_8)) {
+                ids.add(MAPPER.readTree(l).path("custom_id").asText());
+            }
+            assertThat(ids).containsExactlyElementsOf(acknowledged);
+            assertThat(store.carriedHeaders(sealed.get(0))).hasSize(50);
+        } finally {
+            store.close();
+        }
+    }
+
     private static void deleteTree(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
