@@ -23,16 +23,21 @@ public final class CustomIdSet {
      * hash is the same as for the string).
      */
     public boolean add(byte[] b, int off, int len) {
+        return set.add(hash(b, off, len));
+    }
+
+    /** {@link #hash(String)} of the id held as UTF-8 in {@code b[off, off + len)}; no string made when it is ASCII. */
+    public static long hash(byte[] b, int off, int len) {
         long h = 0xcbf29ce484222325L;
         for (int i = off; i < off + len; i++) {
             byte c = b[i];
             if (c < 0) {
-                return add(new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
+                return hash(new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
             }
             h ^= c;
             h *= 0x100000001b3L;
         }
-        return set.add(fmix(h));
+        return fmix(h);
     }
 
     public boolean contains(String id) {

@@ -214,7 +214,7 @@ public class FileBatchStore implements BatchStore {
                 // with the zeros of its mapping after a power loss
                 recoverDataFile(carryFile(s.getId()), true);
             }
-            readRequests(s.getId(), line -> customIds.add(hash(customIdOf(line))));
+            readRequests(s.getId(), line -> customIds.add(idHash(line)));
             requests += s.getRequestCount();
             long[] ckpt = readCheckpoint(s.getId());
             if (ckpt != null) {
@@ -1027,21 +1027,28 @@ public class FileBatchStore implements BatchStore {
         s.setStatus(SegmentStatus.DONE);
         // the ids are read without the lock (a segment file can be 200 MB); requests resubmitted in a child
         // segment keep their ids reserved
-        LongHashSet ids = new LongHashSet(Math.max(16, s.getRequestCount()));
-        readRequests(s.getId(), line -> ids.add(hash(customIdOf(line))));
+        long[][] ids = { new long[Math.max(16, s.getRequestCount())] };
+        int[] count = { 0 };
+        readRequests(s.getId(), line -> {
+            if (count[0] == ids[0].length) {
+                ids[0] = java.util.Arrays.copyOf(ids[0], count[0] * 2);
+            }
+            ids[0][count[0]++] = idHash(line);
+        });
         LongHashSet keep = new LongHashSet(16);
         for (SegmentInfo child : segments()) {
             if (s.getId().equals(child.getParentId())) {
-                readRequests(child.getId(), line -> keep.add(hash(customIdOf(line))));
+                readRequests(child.getId(), line -> keep.add(idHash(line)));
             }
         }
         synchronized (lock) {
             ensureOpen();
-            ids.forEach(h -> {
+            for (int i = 0; i < count[0]; i++) {
+                long h = ids[0][i];
                 if (!keep.contains(h)) {
                     customIds.remove(h);
                 }
-            });
+            }
             appendHistory(s);
             checkpoints.remove(s.getId());
             segments.remove(s.getId());
@@ -1292,6 +1299,16 @@ public class FileBatchStore implements BatchStore {
 
     static long hash(String s) {
         return CustomIdSet.hash(s);
+    }
+
+    /** The hash of a request line's custom id, read from its bytes (the line is only parsed when it must be). */
+    private long idHash(byte[] line) {
+        long range = RequestLines.customIdRange(line, 0, line.length);
+        if (range >= 0) {
+            int start = (int) (range >>> 32);
+            return CustomIdSet.hash(line, start, (int) range - start);
+        }
+        return hash(customIdOf(line));
     }
 
     /** The custom id of a request line; lines written by this component start with it. */
