@@ -139,6 +139,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "resultsAs": getOrCreateConfiguration(target).setResultsAs(property(camelContext, java.lang.String.class, value)); return true;
         case "resultsfile":
         case "resultsFile": getOrCreateConfiguration(target).setResultsFile(property(camelContext, java.lang.String.class, value)); return true;
+        case "spoolmapped":
+        case "spoolMapped": getOrCreateConfiguration(target).setSpoolMapped(property(camelContext, boolean.class, value)); return true;
         case "sslcontextparameters":
         case "sslContextParameters": getOrCreateConfiguration(target).setSslContextParameters(property(camelContext, org.apache.camel.support.jsse.SSLContextParameters.class, value)); return true;
         case "storedirectory":
@@ -276,6 +278,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "resultsAs": return java.lang.String.class;
         case "resultsfile":
         case "resultsFile": return java.lang.String.class;
+        case "spoolmapped":
+        case "spoolMapped": return boolean.class;
         case "sslcontextparameters":
         case "sslContextParameters": return org.apache.camel.support.jsse.SSLContextParameters.class;
         case "storedirectory":
@@ -414,6 +418,8 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "resultsAs": return getOrCreateConfiguration(target).getResultsAs();
         case "resultsfile":
         case "resultsFile": return getOrCreateConfiguration(target).getResultsFile();
+        case "spoolmapped":
+        case "spoolMapped": return getOrCreateConfiguration(target).isSpoolMapped();
         case "sslcontextparameters":
         case "sslContextParameters": return getOrCreateConfiguration(target).getSslContextParameters();
         case "storedirectory":

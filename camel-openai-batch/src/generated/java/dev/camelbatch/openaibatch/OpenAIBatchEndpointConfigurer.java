@@ -115,6 +115,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "resultsAs": target.getConfiguration().setResultsAs(property(camelContext, java.lang.String.class, value)); return true;
         case "resultsfile":
         case "resultsFile": target.getConfiguration().setResultsFile(property(camelContext, java.lang.String.class, value)); return true;
+        case "spoolmapped":
+        case "spoolMapped": target.getConfiguration().setSpoolMapped(property(camelContext, boolean.class, value)); return true;
         case "sslcontextparameters":
         case "sslContextParameters": target.getConfiguration().setSslContextParameters(property(camelContext, org.apache.camel.support.jsse.SSLContextParameters.class, value)); return true;
         case "storedirectory":
@@ -235,6 +237,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "resultsAs": return java.lang.String.class;
         case "resultsfile":
         case "resultsFile": return java.lang.String.class;
+        case "spoolmapped":
+        case "spoolMapped": return boolean.class;
         case "sslcontextparameters":
         case "sslContextParameters": return org.apache.camel.support.jsse.SSLContextParameters.class;
         case "storedirectory":
@@ -356,6 +360,8 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "resultsAs": return target.getConfiguration().getResultsAs();
         case "resultsfile":
         case "resultsFile": return target.getConfiguration().getResultsFile();
+        case "spoolmapped":
+        case "spoolMapped": return target.getConfiguration().isSpoolMapped();
         case "sslcontextparameters":
         case "sslContextParameters": return target.getConfiguration().getSslContextParameters();
         case "storedirectory":

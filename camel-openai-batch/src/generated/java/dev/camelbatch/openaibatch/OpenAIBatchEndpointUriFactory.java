@@ -24,7 +24,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(62);
+        Set<String> props = new HashSet<>(63);
         props.add("apiKey");
         props.add("azure");
         props.add("azureApiVersion");
@@ -76,6 +76,7 @@ public class OpenAIBatchEndpointUriFactory extends org.apache.camel.support.comp
         props.add("responseTimeout");
         props.add("resultsAs");
         props.add("resultsFile");
+        props.add("spoolMapped");
         props.add("sslContextParameters");
         props.add("storeDirectory");
         props.add("stuckBatchTimeout");

@@ -68,6 +68,13 @@ public class OpenAIBatchConfiguration implements Cloneable {
     @UriParam(label = "advanced", defaultValue = "1000", description = "Milliseconds between fsyncs with"
                                                                        + " syncPolicy=INTERVAL.")
     private long syncInterval = 1000;
+    @UriParam(label = "advanced", defaultValue = "true",
+              description = "On Linux, the file store writes the requests of open batches through memory mappings:"
+                            + " no system call per request (an acknowledged request survives a killed JVM either"
+                            + " way). Set false on copy-on-write file systems (btrfs, ZFS), where a full disk could"
+                            + " fault a later write instead of failing the request that meets it. Other systems"
+                            + " always write with one call per request.")
+    private boolean spoolMapped = true;
     @UriParam(label = "common", description = "A javax.sql.DataSource (#myDataSource, pooled) whose database holds"
                                               + " the store instead of storeDirectory: PostgreSQL (or H2), shared"
                                               + " by several nodes, each segment driven by the node that holds its"
@@ -390,6 +397,14 @@ public class OpenAIBatchConfiguration implements Cloneable {
 
     public void setSyncInterval(long syncInterval) {
         this.syncInterval = syncInterval;
+    }
+
+    public boolean isSpoolMapped() {
+        return spoolMapped;
+    }
+
+    public void setSpoolMapped(boolean spoolMapped) {
+        this.spoolMapped = spoolMapped;
     }
 
     public DataSource getDataSource() {

@@ -86,7 +86,7 @@ final class OpenAIBatchRuntime {
                     rt.dataSource = conf.getDataSource();
                 } else {
                     FileBatchStore store = new FileBatchStore(base, endpoint.getName(), conf.getSyncPolicy(),
-                            conf.getSyncInterval(), mapper);
+                            conf.getSyncInterval(), conf.isSpoolMapped(), mapper);
                     store.start();
                     rt = new OpenAIBatchRuntime(key, endpoint.getName(), store, mapper,
                             store.directory().resolve("work"));

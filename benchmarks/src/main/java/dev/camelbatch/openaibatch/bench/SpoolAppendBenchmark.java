@@ -14,11 +14,11 @@ import dev.camelbatch.openaibatch.engine.SyncPolicy;
 /**
  * The file store's {@code append} of one request at a time, from one thread, without Camel: microseconds per request
  * over a million requests of about 190 bytes (new custom ids, 50 000 to a segment, {@code INTERVAL} sync), in rounds
- * of a fresh store each. The write path depends on the platform: through memory mappings on Linux, one {@code write}
- * call per request elsewhere or with {@code -Dopenai-batch.spoolWithoutMapping=true} (pass it in
- * {@code -Dbench.heap}); run it both ways to compare.
+ * of a fresh store each. The write path: through memory mappings on Linux ({@code mapped=true}, the store's default),
+ * one {@code write} call per request with {@code mapped=false} (as the option {@code spoolMapped=false} sets it, and
+ * on other systems); run it both ways to compare.
  * <p>
- * Arguments: {@code [requests=1000000] [rounds=4]}.
+ * Arguments: {@code [requests=1000000] [rounds=4] [mapped=true]}.
  */
 public final class SpoolAppendBenchmark {
 
@@ -28,8 +28,8 @@ public final class SpoolAppendBenchmark {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0].replace("_", "")) : 1_000_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-        boolean written = Boolean.getBoolean("openai-batch.spoolWithoutMapping")
-                          || !System.getProperty("os.name", "").toLowerCase().contains("linux");
+        boolean mapped = args.length <= 2 || Boolean.parseBoolean(args[2].replace("mapped=", ""));
+        boolean written = !mapped || !System.getProperty("os.name", "").toLowerCase().contains("linux");
         System.out.printf("spool append benchmark: %,d requests a round, %s, %s%n", n,
                 written ? "one write call per request" : "through memory mappings", HeapMeter.machine());
         SegmentLimits limits = new SegmentLimits(50_000, SegmentLimits.DEFAULT_MAX_BYTES, 0, 0);
@@ -45,7 +45,7 @@ public final class SpoolAppendBenchmark {
                                 + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":"
                                 + "\"Calculate: 1 + " + i + " = \"}]}}").getBytes(StandardCharsets.UTF_8);
                 }
-                FileBatchStore store = new FileBatchStore(dir, "bench", SyncPolicy.INTERVAL, 1000, mapper);
+                FileBatchStore store = new FileBatchStore(dir, "bench", SyncPolicy.INTERVAL, 1000, mapped, mapper);
                 store.start();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < n; i++) {

@@ -285,6 +285,13 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private Long responseTimeout = 120000L;
     /**
+     * On Linux, the file store writes the requests of open batches through memory mappings: no system call per request
+     * (an acknowledged request survives a killed JVM either way). Set false on copy-on-write file systems (btrfs,
+     * ZFS), where a full disk could fault a later write instead of failing the request that meets it. Other systems
+     * always write with one call per request.
+     */
+    private Boolean spoolMapped = true;
+    /**
      * Milliseconds between fsyncs with syncPolicy=INTERVAL.
      */
     private Long syncInterval = 1000L;
@@ -787,6 +794,14 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
 
     public void setResponseTimeout(Long responseTimeout) {
         this.responseTimeout = responseTimeout;
+    }
+
+    public Boolean getSpoolMapped() {
+        return spoolMapped;
+    }
+
+    public void setSpoolMapped(Boolean spoolMapped) {
+        this.spoolMapped = spoolMapped;
     }
 
     public Long getSyncInterval() {

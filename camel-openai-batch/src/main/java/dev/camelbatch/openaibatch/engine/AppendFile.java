@@ -27,7 +27,7 @@ abstract class AppendFile {
     static final long WINDOW = 8L * 1024 * 1024;
 
     private static final boolean MAPPING_SUPPORTED = System.getProperty("os.name", "").toLowerCase(Locale.ROOT)
-            .contains("linux") && !Boolean.getBoolean("openai-batch.spoolWithoutMapping");
+            .contains("linux");
 
     final Path path;
     final FileChannel channel;
@@ -40,24 +40,13 @@ abstract class AppendFile {
     }
 
     /**
-     * Opens a file to append to after its current size (the file must hold complete lines and nothing else).
+     * Opens a file to append to after its data: a zero-filled tail (a mapping that was never cut, as a seal that
+     * failed half way leaves it) is cut off first.
      *
      * @param mapped write through a memory mapping where the platform allows it
      */
     static AppendFile open(Path p, boolean mapped) throws IOException {
-        FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        try {
-            long end = dataEnd(ch);
-            if (end < ch.size()) {
-                // the zeros of a mapping that was never finished (a seal that failed half way): the data ends before
-                ch.truncate(end);
-            }
-            ch.position(end);
-            return mapped && MAPPING_SUPPORTED ? new Mapped(p, ch, end) : new Written(p, ch, end);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
+        return openAt(p, mapped && MAPPING_SUPPORTED, -1);
     }
 
     /**
@@ -65,14 +54,18 @@ abstract class AppendFile {
      * (the zeros of a mapping, a part of an append that failed) was never acknowledged and is cut off.
      */
     static AppendFile reopen(AppendFile broken) throws IOException {
-        FileChannel ch = FileChannel.open(broken.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return openAt(broken.path, broken instanceof Mapped, broken.length);
+    }
+
+    /** Opens the file, cut to {@code end} (where its data ends when negative). */
+    private static AppendFile openAt(Path p, boolean mapped, long end) throws IOException {
+        FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            if (ch.size() > broken.length) {
-                ch.truncate(broken.length);
+            long at = end >= 0 ? end : dataEnd(ch);
+            if (ch.size() > at) {
+                ch.truncate(at);
             }
-            ch.position(broken.length);
-            return broken instanceof Mapped ? new Mapped(broken.path, ch, broken.length)
-                    : new Written(broken.path, ch, broken.length);
+            return mapped ? new Mapped(p, ch, at) : new Written(p, ch, at);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -99,6 +92,14 @@ abstract class AppendFile {
             end = from;
         }
         return 0;
+    }
+
+    /** Writes all of {@code b} at {@code position} (positional writes: the channel's position is never used). */
+    final void writeAt(ByteBuffer b, long position) throws IOException {
+        long at = position;
+        while (b.hasRemaining()) {
+            at += channel.write(b, at);
+        }
     }
 
     /** Whether appends go through a memory mapping on this platform. */
@@ -173,9 +174,7 @@ abstract class AppendFile {
         void append(ByteBuffer b) throws IOException {
             int n = b.remaining();
             try {
-                while (b.hasRemaining()) {
-                    channel.write(b, length + (n - b.remaining()));
-                }
+                writeAt(b, length);
             } catch (IOException e) {
                 // a part of the line may be in the file: cut it, or the next line would be glued to it
                 try {
@@ -216,12 +215,8 @@ abstract class AppendFile {
         /** Makes sure that the file system holds blocks (zeros) up to {@code end}. */
         private void prefill(long end) throws IOException {
             while (prefilled < end) {
-                ByteBuffer z = ZEROS.duplicate();
-                long at = prefilled;
-                while (z.hasRemaining()) {
-                    at += channel.write(z, at);
-                }
-                prefilled = at;
+                writeAt(ZEROS.duplicate(), prefilled);
+                prefilled += PREFILL;
             }
         }
 
@@ -258,11 +253,7 @@ abstract class AppendFile {
                     // part of this append is stored after the data: zero it, so that neither a later shorter append
                     // nor a recovery after a crash finds it there
                     try {
-                        ByteBuffer z = ByteBuffer.allocate((int) (pos - length));
-                        long at = length;
-                        while (z.hasRemaining()) {
-                            at += channel.write(z, at);
-                        }
+                        writeAt(ByteBuffer.allocate((int) (pos - length)), length);
                     } catch (IOException cleanup) {
                         failure.addSuppressed(cleanup);
                     }

@@ -13,17 +13,17 @@ public final class CustomIdSet {
         set = new LongHashSet(expected);
     }
 
+    /** The hash of the empty id (a line without an id). */
+    public static final long EMPTY = hash("");
+
     /** Adds the id; false when it was already there. */
     public boolean add(String id) {
         return set.add(hash(id));
     }
 
-    /**
-     * Adds the id held as UTF-8 in {@code b[off, off + len)}, without making a string of it when it is ASCII (the
-     * hash is the same as for the string).
-     */
-    public boolean add(byte[] b, int off, int len) {
-        return set.add(hash(b, off, len));
+    /** Adds an id by its {@link #hash}. */
+    public boolean addHash(long hash) {
+        return set.add(hash);
     }
 
     /** {@link #hash(String)} of the id held as UTF-8 in {@code b[off, off + len)}; no string made when it is ASCII. */

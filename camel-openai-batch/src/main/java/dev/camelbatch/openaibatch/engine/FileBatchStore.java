@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *
  * Files and directories are created readable by the owner only (where the file system supports POSIX
  * permissions). A request line is in the operating system when {@link #append} returns: the data and carry files of
- * an open segment are written through a memory mapping on Linux (no system call per request, see {@link AppendFile};
+ * an open segment are written through a memory mapping on Linux unless turned off (no system call per request, see
+ * {@link AppendFile};
  * until the segment is sealed such a file ends with zero bytes), with one {@code write} call per request elsewhere.
  * When the store starts, the data of an open segment's file ends at its last complete line before any zero byte: a
  * torn last line left by a crash is cut off, and so is the zero-filled tail of a mapped file.
@@ -74,6 +75,7 @@ public class FileBatchStore implements BatchStore {
     private final Path dir;
     private final Path segmentsDir;
     private final SyncPolicy syncPolicy;
+    private final boolean mapped;
     private final long syncIntervalMillis;
     private final ObjectMapper mapper;
 
@@ -98,6 +100,16 @@ public class FileBatchStore implements BatchStore {
 
     public FileBatchStore(Path baseDirectory, String name, SyncPolicy syncPolicy,
                           long syncIntervalMillis, ObjectMapper mapper) {
+        this(baseDirectory, name, syncPolicy, syncIntervalMillis, true, mapper);
+    }
+
+    /**
+     * @param mapped write open segments through memory mappings where the platform allows it (Linux), else with one
+     *               {@code write} call per request
+     */
+    public FileBatchStore(Path baseDirectory, String name, SyncPolicy syncPolicy,
+                          long syncIntervalMillis, boolean mapped, ObjectMapper mapper) {
+        this.mapped = mapped;
         this.name = name;
         this.dir = baseDirectory.resolve(safeDirName(name));
         this.segmentsDir = dir.resolve("segments");
@@ -474,7 +486,7 @@ public class FileBatchStore implements BatchStore {
         if (!Files.exists(p)) {
             createPrivateFile(p);
         }
-        return AppendFile.open(p, true);
+        return AppendFile.open(p, mapped);
     }
 
     @Override
@@ -1303,17 +1315,7 @@ public class FileBatchStore implements BatchStore {
 
     /** The hash of a request line's custom id, read from its bytes (the line is only parsed when it must be). */
     private long idHash(byte[] line) {
-        long range = RequestLines.customIdRange(line, 0, line.length);
-        if (range >= 0) {
-            int start = (int) (range >>> 32);
-            return CustomIdSet.hash(line, start, (int) range - start);
-        }
-        return hash(customIdOf(line));
-    }
-
-    /** The custom id of a request line; lines written by this component start with it. */
-    String customIdOf(byte[] line) {
-        return RequestLines.customId(mapper, line);
+        return RequestLines.customIdHash(mapper, line, 0, line.length);
     }
 
     private static void createPrivateDirectories(Path p) throws IOException {

@@ -127,18 +127,10 @@ final class LineIdScanner {
             return;
         }
         lines++;
-        long range = RequestLines.customIdRange(b, off, len);
-        if (range >= 0) {
-            int start = (int) (range >>> 32);
-            if ((int) range > start) {
-                // an empty id answers no request
-                ids.add(b, start, (int) range - start);
-            }
-        } else {
-            String id = RequestLines.customId(mapper, b, off, len);
-            if (!id.isEmpty()) {
-                ids.add(id);
-            }
+        long h = RequestLines.customIdHash(mapper, b, off, len);
+        if (h != CustomIdSet.EMPTY) {
+            // an empty id answers no request
+            ids.addHash(h);
         }
     }
 }

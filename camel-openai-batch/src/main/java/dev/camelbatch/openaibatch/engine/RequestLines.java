@@ -187,6 +187,20 @@ public final class RequestLines {
     }
 
     /**
+     * {@link CustomIdSet#hash(String)} of the custom id of {@code line[off, off + len)}, read as
+     * {@link #customId(ObjectMapper, byte[], int, int)} reads it but hashed from the bytes when it can be (no string);
+     * {@link CustomIdSet#EMPTY} when there is no id.
+     */
+    public static long customIdHash(ObjectMapper mapper, byte[] line, int off, int len) {
+        long range = customIdRange(line, off, len);
+        if (range >= 0) {
+            int start = (int) (range >>> 32);
+            return CustomIdSet.hash(line, start, (int) range - start);
+        }
+        return CustomIdSet.hash(customId(mapper, line, off, len));
+    }
+
+    /**
      * Where the custom id of a line lies when the line starts the way request lines ({@code {"custom_id":"...}) and
      * OpenAI's output lines ({@code {"id":"...","custom_id":"...}) do and the id has no escape: {@code start << 32 |
      * end} (end exclusive); -1 when the line must go through a parser.

@@ -75,6 +75,23 @@ class MappedSpoolTest {
     }
 
     @Test
+    void withoutMappingAnOpenSegmentsFileIsExactlyItsLines() throws Exception {
+        FileBatchStore store = new FileBatchStore(tmp.resolve("written"), "s", SyncPolicy.NEVER, 1000, false, MAPPER);
+        store.start();
+        try {
+            for (int i = 0; i < 20; i++) {
+                store.append("/v1/chat/completions", "m", List.of(record("w-" + i, "{\"n\":1}".getBytes())), ROOMY);
+            }
+            SegmentInfo open = store.segments().get(0);
+            assertThat(open.getStatus()).isEqualTo(SegmentStatus.OPEN);
+            assertThat(Files.size(store.dataFile(open.getId()))).isEqualTo(open.getBytes());
+            assertThat(endsWithZero(store.dataFile(open.getId()))).isFalse();
+        } finally {
+            store.close();
+        }
+    }
+
+    @Test
     void aStoreCopiedWhileRunningRecoversEveryAppendedRequest() throws Exception {
         FileBatchStore store = new FileBatchStore(tmp.resolve("live"), "s", SyncPolicy.NEVER, 1000, MAPPER);
         store.start();
