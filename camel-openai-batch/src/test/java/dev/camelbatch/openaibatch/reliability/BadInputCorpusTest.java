@@ -22,6 +22,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,12 +36,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BadInputCorpusTest extends CamelTestSupport {
 
+    /** Every case's store lies under this folder, which JUnit deletes after the class. */
+    @TempDir
+    static Path tempRoot;
+
     private Path storeDir;
     private static final List<String> REPORT = new ArrayList<>();
 
     @Override
     protected CamelContext createCamelContext() throws Exception {
-        storeDir = Files.createTempDirectory("bad-input-");
+        storeDir = Files.createTempDirectory(tempRoot, "bad-input-");
         CamelContext context = super.createCamelContext();
         OpenAIBatchComponent component = new OpenAIBatchComponent();
         component.getConfiguration().setStoreDirectory(storeDir.toString());
