@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -40,6 +42,7 @@ final class RequestConverter {
     private final String[] carryPatterns;
     private final TokenEstimator estimator;
     private final String wireEndpoint;
+    private final PromptTemplate promptTemplate;
 
     RequestConverter(OpenAIBatchConfiguration conf, ObjectMapper mapper, TokenEstimator estimator) {
         this.conf = conf;
@@ -50,6 +53,7 @@ final class RequestConverter {
         this.wireEndpoint = conf.isAzure()
                 ? OpenAIBatchClient.azureEndpointValue(conf.getEndpoint(), conf.getAzureApiVersion())
                 : conf.getEndpoint();
+        this.promptTemplate = promptTemplate();
         this.defaults = new LinkedHashMap<>();
         if (conf.getBodyParameters() != null) {
             for (Map.Entry<String, Object> e : conf.getBodyParameters().entrySet()) {
@@ -57,7 +61,7 @@ final class RequestConverter {
             }
         }
         if (conf.getCarryHeaders() != null && !conf.getCarryHeaders().isBlank()) {
-            this.carryPatterns = java.util.Arrays.stream(conf.getCarryHeaders().split(","))
+            this.carryPatterns = Arrays.stream(conf.getCarryHeaders().split(","))
                     .map(String::trim).filter(s -> !s.isEmpty()).toArray(String[]::new);
         } else {
             this.carryPatterns = new String[0];
@@ -336,8 +340,30 @@ final class RequestConverter {
     /**
      * The request line of a text prompt, byte for byte what {@link #promptBody} and
      * {@link RequestLines#validateAndSerialize} make of it (which {@code RequestConverterDirectTest} checks).
+     * Where the custom id, the model and the prompt are plain ASCII (nothing JSON escapes), they are copied between
+     * the line's fixed bytes, which the generator wrote once ({@link #promptTemplate}); anything else goes through
+     * the generator.
      */
     byte[] promptLine(String customId, String model, String prompt) throws IOException {
+        PromptTemplate t = promptTemplate;
+        byte[] bytes = t != null ? t.fill(customId, model, prompt) : null;
+        if (bytes == null) {
+            bytes = generatedPromptLine(customId, model, prompt);
+        }
+        if (bytes.length + 1 > conf.getMaxBatchBytes()) {
+            throw new InvalidRequestException("body", "the request line is " + bytes.length
+                                                      + " bytes, over the batch byte limit of "
+                                                      + conf.getMaxBatchBytes() + " bytes");
+        }
+        return bytes;
+    }
+
+    /** Whether plain prompt lines are copied into a template (false only if the generator's line was unexpected). */
+    boolean promptTemplated() {
+        return promptTemplate != null;
+    }
+
+    private byte[] generatedPromptLine(String customId, String model, String prompt) throws IOException {
         String system = conf.getSystemMessage();
         ByteArrayBuilder out = new ByteArrayBuilder(160 + prompt.length() + (system != null ? system.length() : 0));
         try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
@@ -371,13 +397,88 @@ final class RequestConverter {
             g.writeEndObject();
             g.writeEndObject();
         }
-        byte[] bytes = out.toByteArray();
-        if (bytes.length + 1 > conf.getMaxBatchBytes()) {
-            throw new InvalidRequestException("body", "the request line is " + bytes.length
-                                                      + " bytes, over the batch byte limit of "
-                                                      + conf.getMaxBatchBytes() + " bytes");
+        return out.toByteArray();
+    }
+
+    /** The generator's prompt line with empty strings, and where the custom id, the model and the prompt go. */
+    private PromptTemplate promptTemplate() {
+        try {
+            byte[] empty = generatedPromptLine("", "", "");
+            // the id's value opens right after the first name; the model's after the body's first name; the prompt
+            // is the line's last string (only brackets follow its closing quote). A string's content never holds an
+            // unescaped quote, so these searches cannot land inside the endpoint or the system message.
+            byte[] head = "{\"custom_id\":\"".getBytes(StandardCharsets.US_ASCII);
+            byte[] modelField = ",\"body\":{\"model\":\"".getBytes(StandardCharsets.US_ASCII);
+            int modelAt = indexOf(empty, modelField) + modelField.length;
+            int promptAt = empty.length - 1;
+            while (promptAt > 0 && empty[promptAt] != '"') {
+                promptAt--;
+            }
+            if (!startsWith(empty, head) || modelAt < modelField.length || promptAt <= modelAt
+                    || empty[promptAt - 1] != '"') {
+                return null;
+            }
+            return new PromptTemplate(empty, head.length, modelAt, promptAt);
+        } catch (IOException e) {
+            return null;
         }
-        return bytes;
+    }
+
+    private static int indexOf(byte[] a, byte[] part) {
+        outer:
+        for (int i = 0; i + part.length <= a.length; i++) {
+            for (int j = 0; j < part.length; j++) {
+                if (a[i + j] != part[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static boolean startsWith(byte[] a, byte[] prefix) {
+        return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    /**
+     * A prompt line's fixed bytes (the generator's line with empty strings) and the three places where values go.
+     */
+    private record PromptTemplate(byte[] bytes, int idAt, int modelAt, int promptAt) {
+
+        /** The line, or null when a value needs escaping or is not ASCII (the generator then writes it). */
+        byte[] fill(String customId, String model, String prompt) {
+            byte[] b = new byte[bytes.length + customId.length() + model.length() + prompt.length()];
+            System.arraycopy(bytes, 0, b, 0, idAt);
+            int o = copyPlain(customId, b, idAt);
+            if (o < 0) {
+                return null;
+            }
+            System.arraycopy(bytes, idAt, b, o, modelAt - idAt);
+            o = copyPlain(model, b, o + modelAt - idAt);
+            if (o < 0) {
+                return null;
+            }
+            System.arraycopy(bytes, modelAt, b, o, promptAt - modelAt);
+            o = copyPlain(prompt, b, o + promptAt - modelAt);
+            if (o < 0) {
+                return null;
+            }
+            System.arraycopy(bytes, promptAt, b, o, bytes.length - promptAt);
+            return b;
+        }
+
+        /** Copies printable ASCII other than the quote and the backslash; -1 at the first other character. */
+        private static int copyPlain(String s, byte[] b, int o) {
+            for (int i = 0, n = s.length(); i < n; i++) {
+                char c = s.charAt(i);
+                if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                    return -1;
+                }
+                b[o++] = (byte) c;
+            }
+            return o;
+        }
     }
 
     ObjectNode promptBody(String prompt, String model) {

@@ -46,18 +46,22 @@ class RequestConverterDirectTest {
                     }
                     RequestConverter c = new RequestConverter(conf, MAPPER, null);
                     assertThat(c.direct("gpt-4o-mini")).isTrue();
+                    assertThat(c.promptTemplated()).isTrue();
                     for (String prompt : PROMPTS) {
-                        String id = "r-" + compared;
-                        byte[] direct = c.promptLine(id, "gpt-4o-mini", prompt);
+                        // plain ids and models are copied between the template's bytes; others take the generator
+                        String id = compared % 3 == 0 ? "r-" + compared : compared % 3 == 1 ? "ré-" + compared
+                                : "r\"" + compared + "\\";
+                        String model = compared % 4 == 3 ? "mödel/\"x\"" : "gpt-4o-mini";
+                        byte[] direct = c.promptLine(id, model, prompt);
                         ObjectNode line = MAPPER.createObjectNode();
                         line.put("custom_id", id);
                         line.put("method", "POST");
                         line.put("url", c.wireEndpoint());
-                        line.set("body", c.promptBody(prompt, "gpt-4o-mini"));
+                        line.set("body", c.promptBody(prompt, model));
                         byte[] tree = RequestLines.validateAndSerialize(MAPPER, line, c.wireEndpoint(),
                                 conf.getMaxBatchBytes());
-                        assertThat(new String(direct, StandardCharsets.UTF_8)).as("%s %s %s %s", endpoint, system,
-                                azure, prompt.length() > 60 ? prompt.length() + " chars" : prompt)
+                        assertThat(new String(direct, StandardCharsets.UTF_8)).as("%s %s %s %s %s %s", endpoint,
+                                system, azure, id, model, prompt.length() > 60 ? prompt.length() + " chars" : prompt)
                                 .isEqualTo(new String(tree, StandardCharsets.UTF_8));
                         assertThat(direct).isEqualTo(tree);
                         compared++;

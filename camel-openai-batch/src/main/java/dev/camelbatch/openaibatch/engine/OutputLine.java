@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -19,6 +20,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class OutputLine {
 
     private static final long ABSENT = Long.MIN_VALUE;
+
+    // Field names in the order OpenAI writes them, object by object. The parser is told the name it should meet next
+    // (JsonParser.nextFieldName(SerializableString)): when the line has it there, it is matched by its bytes, without
+    // decoding it or looking it up; any other name is read as usual. The result is the same either way.
+    private static final SerializedString[] LINE = names("id", "custom_id", "response", "error");
+    private static final SerializedString[] RESPONSE = names("status_code", "request_id", "body");
+    private static final SerializedString[] BODY = names("id", "object", "created", "model", "choices", "usage",
+            "service_tier", "system_fingerprint");
+    private static final SerializedString[] CHOICE = names("index", "message", "logprobs", "finish_reason");
+    private static final SerializedString[] MESSAGE = names("role", "content", "refusal", "annotations");
+    private static final SerializedString[] USAGE = names("prompt_tokens", "completion_tokens", "total_tokens",
+            "prompt_tokens_details", "completion_tokens_details");
+    private static final SerializedString[] PROMPT_DETAILS = names("cached_tokens", "audio_tokens");
+    private static final SerializedString[] COMPLETION_DETAILS = names("reasoning_tokens", "audio_tokens",
+            "accepted_prediction_tokens", "rejected_prediction_tokens");
 
     private final byte[] raw;
     private final ObjectMapper mapper;
@@ -103,8 +119,10 @@ public final class OutputLine {
 
     private void readLine(JsonParser p) throws IOException {
         JsonToken t;
-        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
+        String f;
+        int k = 0;
+        while ((f = nextName(p, LINE, k)) != null) {
+            k = after(LINE, f, k);
             t = p.nextToken();
             switch (f) {
                 case "id" -> id = t == JsonToken.VALUE_STRING ? p.getText() : skip(p);
@@ -140,6 +158,7 @@ public final class OutputLine {
                 default -> p.skipChildren();
             }
         }
+        t = p.currentToken();
         if (t != JsonToken.END_OBJECT) {
             throw new JsonProcessingException("unexpected " + t + " in the line's object") {
             };
@@ -147,8 +166,10 @@ public final class OutputLine {
     }
 
     private void readResponse(JsonParser p) throws IOException {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
+        String f;
+        int k = 0;
+        while ((f = nextName(p, RESPONSE, k)) != null) {
+            k = after(RESPONSE, f, k);
             JsonToken t = p.nextToken();
             switch (f) {
                 case "status_code" -> statusCode = status(p, t);
@@ -170,8 +191,10 @@ public final class OutputLine {
     }
 
     private void readBody(JsonParser p) throws IOException {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
+        String f;
+        int k = 0;
+        while ((f = nextName(p, BODY, k)) != null) {
+            k = after(BODY, f, k);
             JsonToken t = p.nextToken();
             switch (f) {
                 case "model" -> model = t == JsonToken.VALUE_NULL ? null : scalar(p, t);
@@ -217,12 +240,16 @@ public final class OutputLine {
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
             if (first && t == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String f = p.currentName();
+                String f;
+                int k = 0;
+                while ((f = nextName(p, CHOICE, k)) != null) {
+                    k = after(CHOICE, f, k);
                     JsonToken v = p.nextToken();
                     if ("message".equals(f) && v == JsonToken.START_OBJECT) {
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String g = p.currentName();
+                        String g;
+                        int m = 0;
+                        while ((g = nextName(p, MESSAGE, m)) != null) {
+                            m = after(MESSAGE, g, m);
                             JsonToken w = p.nextToken();
                             if ("content".equals(g) && w == JsonToken.VALUE_STRING) {
                                 chatContent = p.getText();
@@ -244,8 +271,10 @@ public final class OutputLine {
     }
 
     private void readUsage(JsonParser p) throws IOException {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
+        String f;
+        int k = 0;
+        while ((f = nextName(p, USAGE, k)) != null) {
+            k = after(USAGE, f, k);
             JsonToken t = p.nextToken();
             switch (f) {
                 case "prompt_tokens" -> {
@@ -261,14 +290,14 @@ public final class OutputLine {
                 case "total_tokens" -> totalTokens = number(p, t);
                 case "prompt_tokens_details" -> {
                     promptDetails = true;
-                    promptCached = detail(p, t, "cached_tokens");
+                    promptCached = detail(p, t, PROMPT_DETAILS);
                 }
-                case "input_tokens_details" -> inputCached = detail(p, t, "cached_tokens");
+                case "input_tokens_details" -> inputCached = detail(p, t, PROMPT_DETAILS);
                 case "completion_tokens_details" -> {
                     completionDetails = true;
-                    completionReasoning = detail(p, t, "reasoning_tokens");
+                    completionReasoning = detail(p, t, COMPLETION_DETAILS);
                 }
-                case "output_tokens_details" -> outputReasoning = detail(p, t, "reasoning_tokens");
+                case "output_tokens_details" -> outputReasoning = detail(p, t, COMPLETION_DETAILS);
                 default -> p.skipChildren();
             }
         }
@@ -287,14 +316,18 @@ public final class OutputLine {
         return null;
     }
 
-    private static long detail(JsonParser p, JsonToken t, String name) throws IOException {
+    /** The count named first in {@code order} ({@code cached_tokens} or {@code reasoning_tokens}) of a details object. */
+    private static long detail(JsonParser p, JsonToken t, SerializedString[] order) throws IOException {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
             return ABSENT;
         }
+        String name = order[0].getValue();
         long v = ABSENT;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
+        String f;
+        int k = 0;
+        while ((f = nextName(p, order, k)) != null) {
+            k = after(order, f, k);
             JsonToken w = p.nextToken();
             if (name.equals(f)) {
                 v = number(p, w);
@@ -325,6 +358,41 @@ public final class OutputLine {
             return null;
         }
         return t == JsonToken.VALUE_NULL ? null : p.getText();
+    }
+
+    private static SerializedString[] names(String... names) {
+        SerializedString[] s = new SerializedString[names.length];
+        for (int i = 0; i < names.length; i++) {
+            s[i] = new SerializedString(names[i]);
+        }
+        return s;
+    }
+
+    /**
+     * Advances to the next field name of the current object and returns it, or null at the object's end (the parser
+     * then stands on the token that ended it). {@code order[k]} is the name expected there.
+     */
+    private static String nextName(JsonParser p, SerializedString[] order, int k) throws IOException {
+        if (k < order.length) {
+            if (p.nextFieldName(order[k])) {
+                return order[k].getValue();
+            }
+            return p.currentToken() == JsonToken.FIELD_NAME ? p.currentName() : null;
+        }
+        return p.nextToken() == JsonToken.FIELD_NAME ? p.currentName() : null;
+    }
+
+    /** Where the name expected after {@code name} stands in {@code order} ({@code k + 1} when it was the expected one). */
+    private static int after(SerializedString[] order, String name, int k) {
+        if (k < order.length && order[k].getValue() == name) {
+            return k + 1;
+        }
+        for (int i = 0; i < order.length; i++) {
+            if (order[i].getValue().equals(name)) {
+                return i + 1;
+            }
+        }
+        return k;
     }
 
     private static String skip(JsonParser p) throws IOException {

@@ -40,6 +40,10 @@ class OutputLineTest {
             "{ \"error\" : null, \"response\" : { \"body\" : { \"usage\" : { \"total_tokens\" : 3 },"
             + " \"choices\" : [ { \"message\" : { \"content\" : \"caf\\u00e9 \\\"quoted\\\"\\n\u00fcber\" } } ],"
             + " \"model\" : \"m\" }, \"status_code\" : 200 }, \"custom_id\" : \"r-\\u0032\", \"id\" : \"x\" }",
+            // names written with escapes where the expected name stands, and expected names as values
+            "{\"id\":\"custom_id\",\"custom\\u005fid\":\"c\",\"response\":{\"status_cod\\u0065\":201,\"body\":"
+            + "{\"id\":\"object\",\"model\":\"m\",\"usage\":{\"prompt_tokens\":1,\"completion\\u005Ftokens\":2,"
+            + "\"prompt_tokens_details\":{\"audio_tokens\":1,\"cached_tokens\":5},\"total_tokens\":3}}},\"error\":null}",
             // completions
             "{\"id\":\"b\",\"custom_id\":\"c\",\"response\":{\"status_code\":200,\"body\":{\"model\":\"gpt-3.5-turbo-instruct\","
             + "\"choices\":[{\"text\":\" yes\",\"index\":0},{\"text\":\"no\"}],\"usage\":{\"prompt_tokens\":1,"
