@@ -71,6 +71,22 @@ final class SimulatorProcess implements AutoCloseable {
         return process.toHandle().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
+    /** Of {@link #cpuSeconds()}, the seconds spent in the kernel (Linux; NaN elsewhere). */
+    double kernelSeconds() {
+        return kernelSeconds(process.pid());
+    }
+
+    /** A process's CPU seconds in the kernel, from {@code /proc/<pid>/stat} (10 ms ticks); NaN where there is none. */
+    static double kernelSeconds(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[12]) / 100.0;
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     @Override
     public void close() {
         process.destroy();

@@ -20,6 +20,9 @@ final class ThreadCpuMeter implements AutoCloseable {
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private final Map<Long, Long> start = new HashMap<>();
     private final Map<Long, Long> last = new HashMap<>();
+    /** The part of a thread's CPU time spent in the kernel (system calls, page faults), at start and last seen. */
+    private final Map<Long, Long> startKernel = new HashMap<>();
+    private final Map<Long, Long> lastKernel = new HashMap<>();
     private final Map<Long, String> names = new HashMap<>();
     private final Thread sampler;
     private volatile boolean running = true;
@@ -49,11 +52,13 @@ final class ThreadCpuMeter implements AutoCloseable {
         }
         for (long id : threads.getAllThreadIds()) {
             long cpu = threads.getThreadCpuTime(id);
-            if (cpu < 0) {
+            long user = threads.getThreadUserTime(id);
+            if (cpu < 0 || user < 0) {
                 continue;
             }
             if (first) {
                 start.put(id, cpu);
+                startKernel.put(id, cpu - user);
             }
             if (!names.containsKey(id)) {
                 ThreadInfo info = threads.getThreadInfo(id);
@@ -63,6 +68,7 @@ final class ThreadCpuMeter implements AutoCloseable {
                 names.put(id, info.getThreadName().replaceAll("\\d+", "N"));
             }
             last.put(id, cpu);
+            lastKernel.put(id, cpu - user);
         }
     }
 
@@ -95,16 +101,28 @@ final class ThreadCpuMeter implements AutoCloseable {
             long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
             long id = -Long.parseLong(t.getName());
             long cpu = ticks * 10_000_000L;
+            long kernel = Long.parseLong(f[12]) * 10_000_000L;
             if (first) {
                 start.put(id, cpu);
+                startKernel.put(id, kernel);
             }
             names.putIfAbsent(id, kind);
             last.put(id, cpu);
+            lastKernel.put(id, kernel);
         }
     }
 
     /** CPU seconds by thread kind, largest first. */
     synchronized Map<String, Double> byKind() {
+        return byKind(last, start);
+    }
+
+    /** Of {@link #byKind()}, the seconds spent in the kernel. */
+    synchronized Map<String, Double> kernelByKind() {
+        return byKind(lastKernel, startKernel);
+    }
+
+    private Map<String, Double> byKind(Map<Long, Long> last, Map<Long, Long> start) {
         Map<String, Double> sum = new HashMap<>();
         for (Map.Entry<Long, Long> e : last.entrySet()) {
             double s = (e.getValue() - start.getOrDefault(e.getKey(), 0L)) / 1e9;
@@ -114,10 +132,15 @@ final class ThreadCpuMeter implements AutoCloseable {
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new));
     }
 
-    /** The kinds above 0.1 s, as "kind 1.2 s, ...". */
+    /** The kinds above 0.1 s, as "kind 1.2 s, ..." (with "(kernel 0.3 s)" where 0.1 s or more of it was). */
     String describe() {
+        Map<String, Double> kernel = kernelByKind();
         return byKind().entrySet().stream().filter(e -> e.getValue() >= 0.1)
-                .map(e -> String.format("%s %.1f s", e.getKey(), e.getValue())).collect(Collectors.joining(", "));
+                .map(e -> {
+                    double k = kernel.getOrDefault(e.getKey(), 0.0);
+                    return String.format(k >= 0.1 ? "%s %.1f s (kernel %.1f s)" : "%s %.1f s", e.getKey(),
+                            e.getValue(), k);
+                }).collect(Collectors.joining(", "));
     }
 
     @Override

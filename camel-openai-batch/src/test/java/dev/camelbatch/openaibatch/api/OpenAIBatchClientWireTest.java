@@ -179,7 +179,7 @@ class OpenAIBatchClientWireTest {
     void uploadIsMultipartWithPurposeExpiryAndFileStreamedWithContentLength() throws IOException {
         stub.on("POST /v1/files", json(200, fileJson("file-abc", "requests.jsonl", 42)));
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < 1500; i++) {
             sb.append("{\"custom_id\":\"r").append(i).append("\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
                     + "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"héllo\"}]}}\n");
         }
