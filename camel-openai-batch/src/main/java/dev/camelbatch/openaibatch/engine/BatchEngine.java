@@ -2,6 +2,7 @@ package dev.camelbatch.openaibatch.engine;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +67,14 @@ public class BatchEngine implements AutoCloseable {
     private final ObjectMapper mapper;
     private final Path workDir;
     /** Line counts and custom ids of output files, read while they were downloaded (until emission takes them). */
-    private final Map<Path, LineIdScanner> scans = new HashMap<>();
+    private final Map<Path, LineIdScanner> scans = new ConcurrentHashMap<>();
+    /**
+     * Output files being downloaded ahead, by segment id: while one finished segment's lines go out, the next one's
+     * output file comes in on a thread of its own (one at a time, single node only), so that emitting one batch after
+     * another does not stop for every download.
+     */
+    private final Map<String, Future<Path>> downloadsAhead = new ConcurrentHashMap<>();
+    private ExecutorService downloader;
     private final EngineStats stats = new EngineStats();
     /** Leases on the segments this node drives (stores shared by several nodes; every claim succeeds otherwise). */
     private final SegmentLeases leases;
@@ -127,6 +141,11 @@ public class BatchEngine implements AutoCloseable {
         // on stop, the next cycle waiting in the queue is dropped rather than waited for
         ex.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor = ex;
+        downloader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "openai-batch-download-" + store.name());
+            t.setDaemon(true);
+            return t;
+        });
         leases.start();
         schedule(0);
         LOG.info("Batch engine '{}' started (poll {}..{} ms, maxInFlightBatches={})", store.name(),
@@ -801,17 +820,23 @@ public class BatchEngine implements AutoCloseable {
     // ---------------------------------------------------------------- emission
 
     private void emitFinished() {
+        List<SegmentInfo> finished = new ArrayList<>();
         for (SegmentInfo listed : store.segments()) {
+            if (listed.getStatus() == SegmentStatus.FINISHED) {
+                finished.add(listed);
+            }
+        }
+        for (int i = 0; i < finished.size(); i++) {
             if (!running.get()) {
                 return;
             }
-            if (listed.getStatus() != SegmentStatus.FINISHED) {
-                continue;
-            }
             // the node that holds the lease emits (from the checkpoint, after a takeover)
-            SegmentInfo s = leases.claim(listed, needsReconcile);
+            SegmentInfo s = leases.claim(finished.get(i), needsReconcile);
             if (s == null || s.getStatus() != SegmentStatus.FINISHED) {
                 continue;
+            }
+            if (i + 1 < finished.size()) {
+                downloadAhead(finished.get(i + 1));
             }
             try {
                 if (!emit(s)) {
@@ -847,7 +872,9 @@ public class BatchEngine implements AutoCloseable {
             err = s.getErrorFileId() != null ? download(s, s.getErrorFileId(), "err") : null;
         } catch (IOException | RuntimeException e) {
             // the output file is read again next time: its ids are not held meanwhile
-            scans.remove(out);
+            if (out != null) {
+                scans.remove(out);
+            }
             throw e;
         }
         boolean retryUnfinished = "expired".equals(s.getBatchStatus()) || stuckCancelled.contains(s.getBatchId())
@@ -1214,6 +1241,7 @@ public class BatchEngine implements AutoCloseable {
         // files that were already deleted remotely
         deleteSorted(s);
         scans.remove(workDir.resolve(s.getId() + ".out.jsonl"));
+        downloadsAhead.remove(s.getId());
         if (out != null) {
             Files.deleteIfExists(out);
         }
@@ -1250,8 +1278,54 @@ public class BatchEngine implements AutoCloseable {
         pendingDeletes.removeIf(fileId -> running.get() && deleteQuietly(fileId));
     }
 
-    /** Downloads a remote file to the work directory once (streamed, verified complete), or reuses the copy. */
+    /**
+     * Starts downloading the output file of a finished segment that is emitted next, unless it is here or on its
+     * way. Only where this node drives every segment (with leases, another node may emit it).
+     */
+    private void downloadAhead(SegmentInfo next) {
+        if (leases.enabled() || next.isDelivered() || next.getOutputFileId() == null
+                || downloadsAhead.containsKey(next.getId())
+                || Files.exists(workDir.resolve(next.getId() + ".out.jsonl"))) {
+            return;
+        }
+        try {
+            String fileId = next.getOutputFileId();
+            downloadsAhead.put(next.getId(), downloader.submit(() -> fetch(next, fileId, "out", true)));
+        } catch (RuntimeException e) {
+            // stopping: the engine thread downloads it when it comes to it
+            LOG.debug("Batch engine '{}': no download ahead for {}: {}", store.name(), next.getBatchId(), e.toString());
+        }
+    }
+
+    /**
+     * A remote file in the work directory: the copy already there, the one downloaded ahead (waited for), or
+     * downloaded now.
+     */
     private Path download(SegmentInfo s, String fileId, String suffix) throws IOException {
+        Future<Path> ahead = "out".equals(suffix) ? downloadsAhead.remove(s.getId()) : null;
+        if (ahead != null) {
+            try {
+                return ahead.get();
+            } catch (ExecutionException e) {
+                // its attempts failed: this thread tries again (and reports)
+                LOG.debug("Batch engine '{}': the download ahead of batch {} failed: {}", store.name(),
+                        s.getBatchId(), String.valueOf(e.getCause()));
+            } catch (CancellationException e) {
+                LOG.debug("Batch engine '{}': the download ahead of batch {} was cancelled", store.name(),
+                        s.getBatchId());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for the download of " + fileId);
+            }
+        }
+        return fetch(s, fileId, suffix, false);
+    }
+
+    /**
+     * Downloads a remote file to the work directory once (streamed, verified complete), or reuses the copy. A
+     * download ahead ({@code ahead}) gives up as soon as the engine stops.
+     */
+    private Path fetch(SegmentInfo s, String fileId, String suffix, boolean ahead) throws IOException {
         Path target = workDir.resolve(s.getId() + "." + suffix + ".jsonl");
         if (Files.exists(target)) {
             return target;
@@ -1269,6 +1343,9 @@ public class BatchEngine implements AutoCloseable {
                 int lastByte = '\n';
                 long total = 0;
                 while ((r = in.read(buf)) > 0) {
+                    if (ahead && !running.get()) {
+                        throw new StoppedException();
+                    }
                     os.write(buf, 0, r);
                     if (scan != null) {
                         scan.feed(buf, 0, r);
@@ -1286,8 +1363,14 @@ public class BatchEngine implements AutoCloseable {
                 }
                 last = null;
                 break;
+            } catch (StoppedException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
             } catch (IOException e) {
                 last = e;
+                if (ahead && !running.get()) {
+                    break;
+                }
                 stats.downloadRetries.incrementAndGet();
                 LOG.warn("Batch engine '{}': download of {} failed ({}), attempt {} of 5", store.name(), fileId,
                         e.toString(), attempt);
@@ -1299,9 +1382,21 @@ public class BatchEngine implements AutoCloseable {
             throw last;
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        LOG.debug("Batch engine '{}': downloaded file {} of batch {} ({} bytes) in {} ms", store.name(), fileId,
-                s.getBatchId(), Files.size(target), (System.nanoTime() - started) / 1_000_000);
+        if (ahead) {
+            stats.filesDownloadedAhead.incrementAndGet();
+        }
+        LOG.debug("Batch engine '{}': downloaded file {} of batch {}{} ({} bytes) in {} ms", store.name(), fileId,
+                s.getBatchId(), ahead ? " ahead" : "", Files.size(target), (System.nanoTime() - started) / 1_000_000);
         return target;
+    }
+
+    /** A download ahead that ends because the engine stops. */
+    private static final class StoppedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StoppedException() {
+            super("the batch engine stopped");
+        }
     }
 
     private OutputLine parse(byte[] line) {
@@ -1366,6 +1461,14 @@ public class BatchEngine implements AutoCloseable {
             executor.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        // a download ahead stops at its next read (its file is fetched again after a restart)
+        downloader.shutdownNow();
+        try {
+            downloader.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        downloadsAhead.clear();
         // the engine thread is done: no batch is created behind the cancellations below
         if (config.cancelOnStop) {
             for (SegmentInfo s : store.segments()) {

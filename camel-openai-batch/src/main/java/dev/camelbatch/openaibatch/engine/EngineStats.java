@@ -13,6 +13,8 @@ public class EngineStats {
     public final AtomicLong errorLinesEmitted = new AtomicLong();
     public final AtomicLong requestsResubmitted = new AtomicLong();
     public final AtomicLong downloadRetries = new AtomicLong();
+    /** Output files downloaded while the batch before them was being emitted. */
+    public final AtomicLong filesDownloadedAhead = new AtomicLong();
     public final AtomicLong filesDeleted = new AtomicLong();
     public final AtomicLong batchesDone = new AtomicLong();
 }
