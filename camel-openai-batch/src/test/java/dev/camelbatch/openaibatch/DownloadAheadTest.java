@@ -64,7 +64,9 @@ class DownloadAheadTest extends CamelTestSupport {
             @Override
             public void configure() {
                 from("direct:in").to("openai-batch:ahead?model=gpt-4o-mini&maxRequestsPerBatch=40&batchTimeout=200");
-                from("openai-batch:ahead?pollInterval=20&maxPollInterval=50")
+                // started once every request is spooled: its engine then submits all five batches in its first
+                // cycle, before any of them can finish
+                from("openai-batch:ahead?pollInterval=20&maxPollInterval=50").routeId("results").autoStartup(false)
                         .process(e -> {
                             // the first line waits until every batch has finished, so that emission meets them all
                             // finished at once
@@ -90,6 +92,7 @@ class DownloadAheadTest extends CamelTestSupport {
                 e.getMessage().setBody("Calculate: 1 + " + k + " = ");
             });
         }
+        context.getRouteController().startRoute("results");
         assertThat(firstLineHeld.await(30, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(30)).until(() -> sim.stats().batchesByStatus().getOrDefault("completed", 0L)
                                                           .longValue() == 5);
