@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 
 import dev.camelbatch.openaibatch.engine.EngineStats;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
+import dev.camelbatch.openaibatch.simulator.Fault;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.test.junit5.CamelTestSupport;
@@ -33,7 +34,9 @@ class DownloadAheadTest extends CamelTestSupport {
     static BatchSimulator sim;
 
     @TempDir
-    static Path storeDir;
+    static Path tempRoot;
+    /** A store of each test's own; the simulator is reset between tests. */
+    private Path storeDir;
 
     private final CountDownLatch firstLineHeld = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
@@ -53,6 +56,8 @@ class DownloadAheadTest extends CamelTestSupport {
 
     @Override
     protected CamelContext createCamelContext() throws Exception {
+        sim.reset();
+        storeDir = Files.createTempDirectory(tempRoot, "store-");
         CamelContext context = super.createCamelContext();
         TestComponents.onSimulator(context, sim, "sk-test-ahead", storeDir);
         return context;
@@ -68,8 +73,8 @@ class DownloadAheadTest extends CamelTestSupport {
                 // cycle, before any of them can finish
                 from("openai-batch:ahead?pollInterval=20&maxPollInterval=50").routeId("results").autoStartup(false)
                         .process(e -> {
-                            // the first line waits until every batch has finished, so that emission meets them all
-                            // finished at once
+                            // the first line waits until every batch has finished on the service: the next poll then
+                            // finds the other four finished at once
                             if (firstLineHeld.getCount() > 0) {
                                 firstLineHeld.countDown();
                                 assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
@@ -84,6 +89,20 @@ class DownloadAheadTest extends CamelTestSupport {
 
     @Test
     void theNextOutputFileIsDownloadedWhileABatchIsEmitted() throws Exception {
+        EngineStats stats = run(0);
+        assertThat(stats.filesDownloadedAhead.get()).as("output files downloaded ahead").isPositive();
+    }
+
+    @Test
+    void aBrokenDownloadAheadIsDoneAgainByTheEngine() throws Exception {
+        // the downloads after the first emission began are cut short: whichever thread meets them, every line still
+        // comes out once and nothing is left behind
+        EngineStats stats = run(3);
+        assertThat(sim.faults().injected().get(Fault.TRUNCATED_DOWNLOAD)).isEqualTo(3);
+        assertThat(stats.filesDownloadedAhead.get() + stats.downloadRetries.get()).isGreaterThanOrEqualTo(3);
+    }
+
+    private EngineStats run(int brokenDownloads) throws Exception {
         int n = 200;
         for (int i = 0; i < n; i++) {
             final int k = i;
@@ -96,6 +115,9 @@ class DownloadAheadTest extends CamelTestSupport {
         assertThat(firstLineHeld.await(30, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(30)).until(() -> sim.stats().batchesByStatus().getOrDefault("completed", 0L)
                                                           .longValue() == 5);
+        if (brokenDownloads > 0) {
+            sim.faults().nextCalls("GET /v1/files/*/content", brokenDownloads, Fault.TRUNCATED_DOWNLOAD);
+        }
         release.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> seen.size() == n);
 
@@ -110,7 +132,6 @@ class DownloadAheadTest extends CamelTestSupport {
         assertThat(switches).isEqualTo(4);
         EngineStats stats = context.getEndpoint("openai-batch:ahead", OpenAIBatchEndpoint.class).getMonitor().engine()
                 .stats();
-        assertThat(stats.filesDownloadedAhead.get()).as("output files downloaded ahead").isPositive();
         assertThat(stats.batchesDone.get()).isEqualTo(5);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sim.stats().filesStored()).isZero());
         // no downloaded file is left in the work directory
@@ -121,5 +142,6 @@ class DownloadAheadTest extends CamelTestSupport {
                                              && p.getFileName().toString().contains(".jsonl")).toList()).isEmpty();
             }
         });
+        return stats;
     }
 }

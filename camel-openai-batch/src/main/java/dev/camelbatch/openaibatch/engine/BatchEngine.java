@@ -75,6 +75,8 @@ public class BatchEngine implements AutoCloseable {
      */
     private final Map<String, Future<Path>> downloadsAhead = new ConcurrentHashMap<>();
     private ExecutorService downloader;
+    /** Counts the engine's stops: a download ahead started before a stop never completes after it. */
+    private volatile long generation;
     private final EngineStats stats = new EngineStats();
     /** Leases on the segments this node drives (stores shared by several nodes; every claim succeeds otherwise). */
     private final SegmentLeases leases;
@@ -846,6 +848,10 @@ public class BatchEngine implements AutoCloseable {
                     return;
                 }
             } catch (IOException | RuntimeException e) {
+                if (e instanceof StoppedException) {
+                    // the engine stops: emission goes on from the checkpoint after the restart
+                    return;
+                }
                 if (e instanceof LeaseLostException) {
                     // another node took the segment over and emits from the last checkpoint
                     leases.forget(s.getId());
@@ -1279,18 +1285,20 @@ public class BatchEngine implements AutoCloseable {
     }
 
     /**
-     * Starts downloading the output file of a finished segment that is emitted next, unless it is here or on its
-     * way. Only where this node drives every segment (with leases, another node may emit it).
+     * Starts downloading the output file of a finished segment that is emitted next, unless one download ahead is
+     * already held or running (one at a time), the file is here, or this node does not drive every segment (with
+     * leases, another node may emit it). Needs a second pooled connection: the engine's own calls go on meanwhile.
      */
     private void downloadAhead(SegmentInfo next) {
-        if (leases.enabled() || next.isDelivered() || next.getOutputFileId() == null
-                || downloadsAhead.containsKey(next.getId())
+        if (leases.enabled() || client.getConfig().getMaxConnections() < 2 || !downloadsAhead.isEmpty()
+                || next.isDelivered() || next.getOutputFileId() == null
                 || Files.exists(workDir.resolve(next.getId() + ".out.jsonl"))) {
             return;
         }
+        String fileId = next.getOutputFileId();
+        long generation = this.generation;
         try {
-            String fileId = next.getOutputFileId();
-            downloadsAhead.put(next.getId(), downloader.submit(() -> fetch(next, fileId, "out", true)));
+            downloadsAhead.put(next.getId(), downloader.submit(() -> fetchAhead(next, fileId, generation)));
         } catch (RuntimeException e) {
             // stopping: the engine thread downloads it when it comes to it
             LOG.debug("Batch engine '{}': no download ahead for {}: {}", store.name(), next.getBatchId(), e.toString());
@@ -1307,25 +1315,93 @@ public class BatchEngine implements AutoCloseable {
             try {
                 return ahead.get();
             } catch (ExecutionException e) {
-                // its attempts failed: this thread tries again (and reports)
+                if (!running.get()) {
+                    // stopping: fetched again after the restart
+                    throw new StoppedException();
+                }
+                // its one attempt failed: this thread tries again, with retries, and reports
                 LOG.debug("Batch engine '{}': the download ahead of batch {} failed: {}", store.name(),
                         s.getBatchId(), String.valueOf(e.getCause()));
             } catch (CancellationException e) {
-                LOG.debug("Batch engine '{}': the download ahead of batch {} was cancelled", store.name(),
-                        s.getBatchId());
+                if (!running.get()) {
+                    throw new StoppedException();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while waiting for the download of " + fileId);
             }
         }
-        return fetch(s, fileId, suffix, false);
+        return fetch(s, fileId, suffix);
     }
 
     /**
-     * Downloads a remote file to the work directory once (streamed, verified complete), or reuses the copy. A
-     * download ahead ({@code ahead}) gives up as soon as the engine stops.
+     * One attempt at an output file, on the download thread, into a temporary file of its own; gives up at its next
+     * read once the engine that started it stops. The engine thread retries a failure when the segment's turn comes.
      */
-    private Path fetch(SegmentInfo s, String fileId, String suffix, boolean ahead) throws IOException {
+    private Path fetchAhead(SegmentInfo s, String fileId, long generation) throws IOException {
+        Path target = workDir.resolve(s.getId() + ".out.jsonl");
+        Path tmp = workDir.resolve(s.getId() + ".out.jsonl.ahead");
+        long started = System.nanoTime();
+        try {
+            LineIdScanner scan = new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount());
+            try (InputStream in = client.downloadFileContent(fileId);
+                 OutputStream os = Files.newOutputStream(tmp)) {
+                copy(in, os, scan, () -> {
+                    if (!running.get() || generation != this.generation) {
+                        throw new StoppedException();
+                    }
+                });
+            }
+            if (!running.get() || generation != this.generation) {
+                throw new StoppedException();
+            }
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            scans.put(target, scan);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        stats.filesDownloadedAhead.incrementAndGet();
+        LOG.debug("Batch engine '{}': downloaded file {} of batch {} ahead ({} bytes) in {} ms", store.name(), fileId,
+                s.getBatchId(), Files.size(target), (System.nanoTime() - started) / 1_000_000);
+        return target;
+    }
+
+    /** A check made before each block of a download is written. */
+    @FunctionalInterface
+    private interface BlockCheck {
+        void check() throws IOException;
+    }
+
+    /**
+     * Copies a download to its file, feeding the scanner (when there is one), and ends the file with a newline if
+     * the service left it out (be liberal: a last line that parses is accepted).
+     */
+    private static void copy(InputStream in, OutputStream os, LineIdScanner scan, BlockCheck beforeEachBlock)
+            throws IOException {
+        byte[] buf = new byte[1 << 16];
+        int r;
+        int lastByte = '\n';
+        long total = 0;
+        while ((r = in.read(buf)) > 0) {
+            beforeEachBlock.check();
+            os.write(buf, 0, r);
+            if (scan != null) {
+                scan.feed(buf, 0, r);
+            }
+            lastByte = buf[r - 1];
+            total += r;
+        }
+        if (scan != null) {
+            scan.finish();
+        }
+        if (total > 0 && lastByte != '\n') {
+            os.write('\n');
+        }
+    }
+
+    /** Downloads a remote file to the work directory once (streamed, verified complete), or reuses the copy. */
+    private Path fetch(SegmentInfo s, String fileId, String suffix) throws IOException {
         Path target = workDir.resolve(s.getId() + "." + suffix + ".jsonl");
         if (Files.exists(target)) {
             return target;
@@ -1338,39 +1414,15 @@ public class BatchEngine implements AutoCloseable {
                     ? new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount()) : null;
             try (InputStream in = client.downloadFileContent(fileId);
                  OutputStream os = Files.newOutputStream(tmp)) {
-                byte[] buf = new byte[1 << 16];
-                int r;
-                int lastByte = '\n';
-                long total = 0;
-                while ((r = in.read(buf)) > 0) {
-                    if (ahead && !running.get()) {
-                        throw new StoppedException();
-                    }
-                    os.write(buf, 0, r);
-                    if (scan != null) {
-                        scan.feed(buf, 0, r);
-                    }
-                    lastByte = buf[r - 1];
-                    total += r;
-                }
+                copy(in, os, scan, () -> {
+                });
                 if (scan != null) {
-                    scan.finish();
                     scans.put(target, scan);
-                }
-                if (total > 0 && lastByte != '\n') {
-                    // the service ends every line with a newline; be liberal: accept a last line that parses
-                    os.write('\n');
                 }
                 last = null;
                 break;
-            } catch (StoppedException e) {
-                Files.deleteIfExists(tmp);
-                throw e;
             } catch (IOException e) {
                 last = e;
-                if (ahead && !running.get()) {
-                    break;
-                }
                 stats.downloadRetries.incrementAndGet();
                 LOG.warn("Batch engine '{}': download of {} failed ({}), attempt {} of 5", store.name(), fileId,
                         e.toString(), attempt);
@@ -1382,11 +1434,8 @@ public class BatchEngine implements AutoCloseable {
             throw last;
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        if (ahead) {
-            stats.filesDownloadedAhead.incrementAndGet();
-        }
-        LOG.debug("Batch engine '{}': downloaded file {} of batch {}{} ({} bytes) in {} ms", store.name(), fileId,
-                s.getBatchId(), ahead ? " ahead" : "", Files.size(target), (System.nanoTime() - started) / 1_000_000);
+        LOG.debug("Batch engine '{}': downloaded file {} of batch {} ({} bytes) in {} ms", store.name(), fileId,
+                s.getBatchId(), Files.size(target), (System.nanoTime() - started) / 1_000_000);
         return target;
     }
 
@@ -1462,6 +1511,7 @@ public class BatchEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         // a download ahead stops at its next read (its file is fetched again after a restart)
+        generation++;
         downloader.shutdownNow();
         try {
             downloader.awaitTermination(10, TimeUnit.SECONDS);
