@@ -111,6 +111,16 @@ class DownloadAheadTest extends CamelTestSupport {
                 e.getMessage().setBody("Calculate: 1 + " + k + " = ");
             });
         }
+        // what a crash in the middle of downloads leaves behind: unfinished files, of both kinds, for every batch
+        Path work = storeDir.resolve("ahead").resolve("work");
+        Files.createDirectories(work);
+        try (Stream<Path> state = Files.list(storeDir.resolve("ahead").resolve("segments"))) {
+            for (Path p : state.filter(p -> p.getFileName().toString().endsWith(".state.json")).toList()) {
+                String id = p.getFileName().toString().replace(".state.json", "");
+                Files.writeString(work.resolve(id + ".out.jsonl.part"), "{\"id\":\"cut short");
+                Files.writeString(work.resolve(id + ".out.jsonl.ahead"), "{\"id\":\"cut short");
+            }
+        }
         context.getRouteController().startRoute("results");
         assertThat(firstLineHeld.await(30, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(30)).until(() -> sim.stats().batchesByStatus().getOrDefault("completed", 0L)
@@ -134,7 +144,7 @@ class DownloadAheadTest extends CamelTestSupport {
                 .stats();
         assertThat(stats.batchesDone.get()).isEqualTo(5);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sim.stats().filesStored()).isZero());
-        // no downloaded file is left in the work directory
+        // no downloaded file is left in the work directory, nor any that a crash left there
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             try (Stream<Path> files = Files.walk(storeDir)) {
                 assertThat(files.filter(p -> p.getParent() != null

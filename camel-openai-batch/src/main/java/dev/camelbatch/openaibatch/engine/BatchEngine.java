@@ -1251,6 +1251,9 @@ public class BatchEngine implements AutoCloseable {
         if (out != null) {
             Files.deleteIfExists(out);
         }
+        // an unfinished download left by a crash (the file may have come in the other way afterwards)
+        Files.deleteIfExists(workDir.resolve(s.getId() + ".out.jsonl.part"));
+        Files.deleteIfExists(workDir.resolve(s.getId() + ".out.jsonl.ahead"));
         if (err != null) {
             Files.deleteIfExists(err);
         }
@@ -1346,15 +1349,9 @@ public class BatchEngine implements AutoCloseable {
             LineIdScanner scan = new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount());
             try (InputStream in = client.downloadFileContent(fileId);
                  OutputStream os = Files.newOutputStream(tmp)) {
-                copy(in, os, scan, () -> {
-                    if (!running.get() || generation != this.generation) {
-                        throw new StoppedException();
-                    }
-                });
+                copy(in, os, scan, () -> stopIfStale(generation));
             }
-            if (!running.get() || generation != this.generation) {
-                throw new StoppedException();
-            }
+            stopIfStale(generation);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             scans.put(target, scan);
         } catch (IOException | RuntimeException e) {
@@ -1365,6 +1362,13 @@ public class BatchEngine implements AutoCloseable {
         LOG.debug("Batch engine '{}': downloaded file {} of batch {} ahead ({} bytes) in {} ms", store.name(), fileId,
                 s.getBatchId(), Files.size(target), (System.nanoTime() - started) / 1_000_000);
         return target;
+    }
+
+    /** Ends a download ahead once the engine that started it ({@code generation}) stopped. */
+    private void stopIfStale(long generation) throws StoppedException {
+        if (!running.get() || generation != this.generation) {
+            throw new StoppedException();
+        }
     }
 
     /** A check made before each block of a download is written. */
