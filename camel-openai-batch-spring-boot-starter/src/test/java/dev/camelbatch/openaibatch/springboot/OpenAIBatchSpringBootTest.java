@@ -17,6 +17,7 @@ import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.util.FileUtil;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,9 @@ class OpenAIBatchSpringBootTest {
     static void stopSimulator() {
         if (sim != null) {
             sim.close();
+        }
+        if (store != null) {
+            FileUtil.removeDir(store.toFile());
         }
     }
 

@@ -16,7 +16,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 final class LineIdScanner {
 
-
     private final ObjectMapper mapper;
     private final long maxLineBytes;
     private final CustomIdSet ids;
