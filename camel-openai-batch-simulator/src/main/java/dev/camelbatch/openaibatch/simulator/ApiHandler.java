@@ -108,7 +108,7 @@ final class ApiHandler implements HttpHandler {
                 stats.poll(route.id());
             }
             Fault fault = faults.pick(route.call());
-            Responder out = new Responder(ex, Ids.request(), start, fault == Fault.TRUNCATED_DOWNLOAD);
+            Responder out = new Responder(ex, Ids.request(), start, fault);
             try {
                 if (fault != null && applyFault(fault, out, route)) {
                     return;
@@ -169,6 +169,9 @@ final class ApiHandler implements HttpHandler {
             }
             case TRUNCATED_DOWNLOAD -> {
                 return false; // the Responder truncates the body
+            }
+            case LOST_RESPONSE, SERVER_ERROR_AFTER_EFFECT -> {
+                return false; // the call is carried out; the Responder loses its answer
             }
             default -> throw new IllegalStateException(fault.name());
         }
@@ -348,10 +351,26 @@ final class ApiHandler implements HttpHandler {
     // ------------------------------------------------------------------ admin
 
     private void admin(HttpExchange ex, String method, String path) throws IOException {
-        Responder out = new Responder(ex, Ids.request(), System.nanoTime(), false);
+        Responder out = new Responder(ex, Ids.request(), System.nanoTime(), null);
         try {
             if (path.equals("/stats") && method.equals("GET")) {
                 out.json(200, sim.stats().toJson());
+            } else if (path.equals("/executions") && method.equals("GET")) {
+                ObjectNode byId = Json.object();
+                sim.executionsByCustomId().forEach((id, list) -> {
+                    var arr = byId.putArray(id);
+                    for (Execution e : list) {
+                        ObjectNode o = arr.addObject();
+                        o.put("batch_id", e.batchId());
+                        if (e.statusCode() != null) {
+                            o.put("status_code", e.statusCode().intValue());
+                        } else {
+                            o.putNull("status_code");
+                        }
+                        Json.putString(o, "error_code", e.errorCode());
+                    }
+                });
+                out.json(200, Json.object().put("recording", sim.recordsExecutions()).set("executions", byId));
             } else if (path.equals("/reset") && method.equals("POST")) {
                 sim.reset();
                 out.json(200, Json.object().put("reset", true));

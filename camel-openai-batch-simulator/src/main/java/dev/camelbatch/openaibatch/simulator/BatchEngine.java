@@ -34,16 +34,19 @@ final class BatchEngine {
     private final SimulatorConfig cfg;
     private final FileStore files;
     private final StatsRecorder stats;
+    private final ExecutionLog executions;
     private final ScheduledExecutorService scheduler;
     private final Map<String, BatchState> batches = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final Object admission = new Object();
     private final Map<String, Long> enqueuedByModel = new HashMap<>(); // guarded by admission
 
-    BatchEngine(SimulatorConfig cfg, FileStore files, StatsRecorder stats, ScheduledExecutorService scheduler) {
+    BatchEngine(SimulatorConfig cfg, FileStore files, StatsRecorder stats, ExecutionLog executions,
+            ScheduledExecutorService scheduler) {
         this.cfg = cfg;
         this.files = files;
         this.stats = stats;
+        this.executions = executions;
         this.scheduler = scheduler;
     }
 
@@ -361,6 +364,7 @@ final class BatchEngine {
                 break;
             }
             MockModel.Outcome o = MockModel.execute(endpoint, Json.MAPPER.readTree(text), now());
+            executions.record(b.id, o);
             if (o.success()) {
                 b.outputSpool.append(o.line());
                 b.completed++;

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -24,6 +25,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +100,7 @@ public final class BatchSimulator implements AutoCloseable {
     private final boolean ownsStorage;
     private final FileStore files;
     private final StatsRecorder stats = new StatsRecorder();
+    private final ExecutionLog executions;
     private final FaultInjector faults;
     private final ScheduledThreadPoolExecutor scheduler;
     private final BatchEngine batches;
@@ -106,14 +109,20 @@ public final class BatchSimulator implements AutoCloseable {
     private volatile int port = -1;
     private volatile boolean closed;
 
-    private BatchSimulator(SimulatorConfig cfg, boolean ownsStorage) {
+    /** The builder's fault rules: installed at build time and again by {@link #reset()}. */
+    private final List<Consumer<FaultInjector>> initialFaults;
+
+    private BatchSimulator(SimulatorConfig cfg, boolean ownsStorage, List<Consumer<FaultInjector>> initialFaults) {
+        this.initialFaults = List.copyOf(initialFaults);
         this.cfg = cfg;
         this.ownsStorage = ownsStorage;
         this.files = new FileStore(cfg.storageDir(), cfg.clock());
         this.faults = new FaultInjector(cfg.seed());
+        this.executions = new ExecutionLog(cfg.recordExecutions());
+        this.initialFaults.forEach(r -> r.accept(faults));
         this.scheduler = new ScheduledThreadPoolExecutor(2, daemonThreads("openai-batch-sim-scheduler"));
         this.scheduler.setRemoveOnCancelPolicy(true);
-        this.batches = new BatchEngine(cfg, files, stats, scheduler);
+        this.batches = new BatchEngine(cfg, files, stats, executions, scheduler);
     }
 
     public static Builder builder() {
@@ -271,12 +280,36 @@ public final class BatchSimulator implements AutoCloseable {
         }
     }
 
-    /** Forgets all files, batches, stats and fault rules. */
+    /**
+     * Every request line executed so far (since start or the last {@link #reset()}), in the order they ran: which
+     * batch ran which custom id, and how it ended. Lines that a batch did not run (cancelled or expired before their
+     * turn) are not here. Empty when recording is off ({@link Builder#recordExecutions(boolean)}).
+     */
+    public List<Execution> executions() {
+        return executions.all();
+    }
+
+    /** Whether executions are recorded ({@link Builder#recordExecutions(boolean)}). */
+    public boolean recordsExecutions() {
+        return executions.enabled();
+    }
+
+    /** {@link #executions()} grouped by custom id: a custom id with two entries was executed twice. */
+    public Map<String, List<Execution>> executionsByCustomId() {
+        return executions.byCustomId();
+    }
+
+    /**
+     * Forgets all files, batches, stats, executions and fault rules; the fault rules given to the builder are
+     * installed again.
+     */
     public void reset() {
         batches.reset();
         files.clear();
         stats.reset();
+        executions.clear();
         faults.clear();
+        initialFaults.forEach(r -> r.accept(faults));
         LOG.debug("simulator reset");
     }
 
@@ -340,6 +373,8 @@ public final class BatchSimulator implements AutoCloseable {
         private long maxUploadBytes = 512L * 1024 * 1024;
         private int httpThreads = 16;
         private Clock clock = Clock.systemUTC();
+        private boolean recordExecutions = true;
+        private final List<Consumer<FaultInjector>> faultRules = new ArrayList<>();
 
         private Builder() {
         }
@@ -440,6 +475,34 @@ public final class BatchSimulator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether to record which custom ids each batch executes ({@link BatchSimulator#executions()}; default
+         * true). Every executed custom id stays in memory: switch it off for runs of millions of requests.
+         */
+        public Builder recordExecutions(boolean record) {
+            this.recordExecutions = record;
+            return this;
+        }
+
+        /**
+         * A fault rule installed when the simulator is built (and again by {@link BatchSimulator#reset()}), the same
+         * as {@link FaultInjector#probability} on {@link BatchSimulator#faults()}.
+         */
+        public Builder fault(String routePattern, double probability, Fault fault) {
+            FaultInjector.compile(routePattern);
+            faultRules.add(f -> f.probability(routePattern, probability, fault));
+            return this;
+        }
+
+        /**
+         * Loses the answer of every {@code POST} and {@code DELETE} call with this probability after the call took
+         * effect: {@link FaultInjector#lostAnswers(double)}.
+         */
+        public Builder lostAnswers(double probability) {
+            faultRules.add(f -> f.lostAnswers(probability));
+            return this;
+        }
+
         /** Builds a simulator; call {@link BatchSimulator#start()} to serve. */
         public BatchSimulator build() {
             boolean owns = storageDir == null;
@@ -451,8 +514,8 @@ public final class BatchSimulator implements AutoCloseable {
             }
             SimulatorConfig cfg = new SimulatorConfig(apiKey, port, dir, stepDelay, linesPerStep, azureMode,
                     Map.copyOf(enqueuedTokenLimits), expireAfterSteps, seed, maxRequestsPerBatch, maxBatchFileBytes,
-                    maxUploadBytes, httpThreads, clock);
-            return new BatchSimulator(cfg, owns);
+                    maxUploadBytes, httpThreads, clock, recordExecutions);
+            return new BatchSimulator(cfg, owns, faultRules);
         }
     }
 }

@@ -14,5 +14,20 @@ public enum Fault {
      * The response announces the full {@code Content-Length} but only about half of the body is sent before the
      * connection is closed. Meant for {@code GET /v1/files/{id}/content}; works on any route.
      */
-    TRUNCATED_DOWNLOAD
+    TRUNCATED_DOWNLOAD,
+    /**
+     * The call is carried out (a file is stored, a batch created, cancelled or deleted), then the connection is
+     * closed before any response is sent: the call took effect, but its answer is lost.
+     */
+    LOST_RESPONSE,
+    /**
+     * The call is carried out, then answered HTTP 500 with OpenAI's {@code server_error} body instead of its real
+     * answer: the call took effect, but the client is told it failed.
+     */
+    SERVER_ERROR_AFTER_EFFECT;
+
+    /** Whether the call is carried out before the fault hits ({@link #LOST_RESPONSE}, {@link #SERVER_ERROR_AFTER_EFFECT}). */
+    public boolean afterEffect() {
+        return this == LOST_RESPONSE || this == SERVER_ERROR_AFTER_EFFECT;
+    }
 }

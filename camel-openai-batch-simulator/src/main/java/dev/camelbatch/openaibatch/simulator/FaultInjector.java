@@ -55,6 +55,24 @@ public final class FaultInjector {
         return this;
     }
 
+    /** The routes that change state: every {@code POST} and {@code DELETE} of the Files and Batch API. */
+    public static final List<String> STATE_CHANGING_ROUTES = List.of("POST /v1/files", "DELETE /v1/files/*",
+            "POST /v1/batches", "POST /v1/batches/*/cancel");
+
+    /**
+     * Every {@link #STATE_CHANGING_ROUTES state-changing call} takes effect and then loses its answer with
+     * probability {@code p}: half of those as {@link Fault#LOST_RESPONSE} (the connection closes), half as
+     * {@link Fault#SERVER_ERROR_AFTER_EFFECT} (a 500 answer).
+     */
+    public synchronized FaultInjector lostAnswers(double p) {
+        for (String route : STATE_CHANGING_ROUTES) {
+            probability(route, p / 2, Fault.LOST_RESPONSE);
+            // the second rule is tried only when the first did not fire: p/2 / (1 - p/2) keeps the total at p
+            probability(route, p >= 1.0 ? 1.0 : (p / 2) / (1 - p / 2), Fault.SERVER_ERROR_AFTER_EFFECT);
+        }
+        return this;
+    }
+
     /** How long {@link Fault#SLOW_RESPONSE} delays a call (default 2 s). */
     public FaultInjector slowResponseDelay(Duration delay) {
         this.slowResponseDelay = Objects.requireNonNull(delay, "delay");

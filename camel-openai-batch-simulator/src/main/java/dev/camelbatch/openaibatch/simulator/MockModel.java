@@ -37,7 +37,12 @@ final class MockModel {
     }
 
     /** The result of executing one request line. */
-    record Outcome(boolean success, String line, long promptTokens, long completionTokens) {
+    /**
+     * One executed request: its output or error line, and what the execution ended with ({@code statusCode} of the
+     * response, or {@code errorCode} of a line without a response).
+     */
+    record Outcome(boolean success, String line, long promptTokens, long completionTokens, String customId,
+            Integer statusCode, String errorCode) {
     }
 
     static long estimateTokens(long chars) {
@@ -131,14 +136,14 @@ final class MockModel {
                     : ApiException.errorBody("The server had an error while processing your request. Sorry about that! "
                             + "(simulated by the FAIL_500 marker)", "server_error", null, null));
             line.putNull("error");
-            return new Outcome(false, Json.string(line), 0, 0);
+            return new Outcome(false, Json.string(line), 0, 0, customId, client ? 400 : 500, null);
         }
         if ("FAIL_TIMEOUT".equals(marker)) {
             line.putNull("response");
             ObjectNode error = line.putObject("error");
             error.put("code", "request_timeout");
             error.put("message", "The request timed out before it could be completed (simulated by the FAIL_TIMEOUT marker).");
-            return new Outcome(false, Json.string(line), 0, 0);
+            return new Outcome(false, Json.string(line), 0, 0, customId, null, "request_timeout");
         }
         ObjectNode responseBody;
         long completion;
@@ -180,7 +185,7 @@ final class MockModel {
         response.put("request_id", Ids.request());
         response.set("body", responseBody);
         line.putNull("error");
-        return new Outcome(true, Json.string(line), prompt, completion);
+        return new Outcome(true, Json.string(line), prompt, completion, customId, 200, null);
     }
 
     // ---------------------------------------------------------------- prompt extraction

@@ -166,6 +166,24 @@ public final class OpenAIBatchSimulatorExtension
             return this;
         }
 
+        /** See {@link BatchSimulator.Builder#recordExecutions(boolean)}. */
+        public Builder recordExecutions(boolean record) {
+            b.recordExecutions(record);
+            return this;
+        }
+
+        /** A fault rule for every test: {@link BatchSimulator.Builder#fault(String, double, Fault)}. */
+        public Builder fault(String routePattern, double probability, Fault fault) {
+            b.fault(routePattern, probability, fault);
+            return this;
+        }
+
+        /** Answers of state-changing calls lost after they took effect: {@link FaultInjector#lostAnswers(double)}. */
+        public Builder lostAnswers(double probability) {
+            b.lostAnswers(probability);
+            return this;
+        }
+
         /** Reset the simulator's state before each test (default false). */
         public Builder resetBeforeEach(boolean reset) {
             this.resetBeforeEach = reset;

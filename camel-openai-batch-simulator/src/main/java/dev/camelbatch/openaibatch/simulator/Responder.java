@@ -9,20 +9,39 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes responses, optionally truncating the body ({@link Fault#TRUNCATED_DOWNLOAD}). */
+/**
+ * Writes responses, optionally truncating the body ({@link Fault#TRUNCATED_DOWNLOAD}) or replacing the answer of a
+ * call that was carried out ({@link Fault#LOST_RESPONSE}, {@link Fault#SERVER_ERROR_AFTER_EFFECT}).
+ */
 final class Responder {
 
     private final HttpExchange exchange;
     private final String requestId;
     private final long startNanos;
     private final boolean truncate;
+    private final Fault afterEffect;
     int status;
 
-    Responder(HttpExchange exchange, String requestId, long startNanos, boolean truncate) {
+    Responder(HttpExchange exchange, String requestId, long startNanos, Fault fault) {
         this.exchange = exchange;
         this.requestId = requestId;
         this.startNanos = startNanos;
-        this.truncate = truncate;
+        this.truncate = fault == Fault.TRUNCATED_DOWNLOAD;
+        this.afterEffect = fault != null && fault.afterEffect() ? fault : null;
+    }
+
+    /** The answer of a carried-out call is lost: the connection closes, or a 500 takes its place. */
+    private void loseAnswer(int realStatus) throws IOException {
+        if (afterEffect == Fault.LOST_RESPONSE) {
+            throw new SimulatedFaultException("answer " + realStatus + " lost after the call took effect (injected)");
+        }
+        byte[] body = Json.bytes(ApiException.errorBody("The server had an error while processing your request. "
+                + "Sorry about that! (simulated after the call took effect)", "server_error", null, null));
+        commonHeaders(500, "application/json");
+        exchange.sendResponseHeaders(500, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
     }
 
     Headers headers() {
@@ -34,6 +53,10 @@ final class Responder {
     }
 
     void bytes(int status, String contentType, byte[] body) throws IOException {
+        if (afterEffect != null) {
+            loseAnswer(status);
+            return;
+        }
         commonHeaders(status, contentType);
         if (body.length == 0) {
             exchange.sendResponseHeaders(status, -1);
@@ -54,6 +77,10 @@ final class Responder {
 
     /** Streams a file from disk with its Content-Length. */
     void file(Path path, long size, String contentType) throws IOException {
+        if (afterEffect != null) {
+            loseAnswer(200);
+            return;
+        }
         commonHeaders(200, contentType);
         if (size == 0) {
             exchange.sendResponseHeaders(200, -1);

@@ -8,7 +8,8 @@ import java.util.concurrent.CountDownLatch;
  * Runs the simulator stand-alone:
  * {@code java -jar camel-openai-batch-simulator-<v>-runnable.jar --port 8080 [--api-key K] [--step-delay-ms 500]
  * [--lines-per-step N] [--azure] [--storage-dir DIR] [--seed S] [--expire-after-steps N]
- * [--token-limit MODEL=TOKENS]}. Prints the base URL on the first line of standard output and runs until killed.
+ * [--token-limit MODEL=TOKENS] [--lost-answers P] [--fault 'METHOD /v1/route=FAULT@P'] [--record-executions]}.
+ * Prints the base URL on the first line of standard output and runs until killed.
  */
 public final class SimulatorMain {
 
@@ -40,7 +41,9 @@ public final class SimulatorMain {
 
     /** Parses the arguments and starts a simulator (null for {@code --help}). */
     public static BatchSimulator start(String... args) {
-        BatchSimulator.Builder b = BatchSimulator.builder().port(8080).stepDelay(Duration.ofMillis(500));
+        // a stand-alone simulator may run for long: it records executions only when asked to
+        BatchSimulator.Builder b = BatchSimulator.builder().port(8080).stepDelay(Duration.ofMillis(500))
+                .recordExecutions(false);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -60,6 +63,19 @@ public final class SimulatorMain {
                     }
                     b.enqueuedTokenLimit(v.substring(0, eq), Long.parseLong(v.substring(eq + 1)));
                 }
+                case "--lost-answers" -> b.lostAnswers(Double.parseDouble(value(args, ++i, a)));
+                case "--fault" -> {
+                    // ROUTE=FAULT@P, e.g. "POST /v1/batches=LOST_RESPONSE@0.3"
+                    String v = value(args, ++i, a);
+                    int eq = v.lastIndexOf('=');
+                    int at = v.lastIndexOf('@');
+                    if (eq <= 0 || at < eq) {
+                        throw new IllegalArgumentException("--fault expects 'ROUTE=FAULT@PROBABILITY', got " + v);
+                    }
+                    b.fault(v.substring(0, eq), Double.parseDouble(v.substring(at + 1)),
+                            Fault.valueOf(v.substring(eq + 1, at).trim()));
+                }
+                case "--record-executions" -> b.recordExecutions(true);
                 case "--help", "-h" -> {
                     System.out.println(usage());
                     return null;
@@ -80,6 +96,7 @@ public final class SimulatorMain {
     static String usage() {
         return "usage: java -jar camel-openai-batch-simulator-runnable.jar [--port 8080] [--api-key KEY] "
                 + "[--step-delay-ms 500] [--lines-per-step 1000] [--azure] [--storage-dir DIR] [--seed 42] "
-                + "[--expire-after-steps N] [--token-limit MODEL=TOKENS]";
+                + "[--expire-after-steps N] [--token-limit MODEL=TOKENS] [--lost-answers P] "
+                + "[--fault 'METHOD /v1/route=FAULT@P'] [--record-executions]";
     }
 }
