@@ -89,7 +89,7 @@ public class OpenAIBatchConfiguration implements Cloneable {
     private String tablePrefix = JdbcBatchStore.DEFAULT_TABLE_PREFIX;
     @UriParam(label = "consumer,advanced",
               description = "The id of this node in the leases of the JDBC store; unique per node (default: host"
-                            + " name and process id, e.g. the pod name on Kubernetes).")
+                            + " name, process id and a random part; the host name is the pod name on Kubernetes).")
     private String nodeId;
     @UriParam(label = "consumer,advanced", defaultValue = "60000",
               description = "How long (milliseconds) a node's lease on a segment lasts unless renewed (JDBC store;"

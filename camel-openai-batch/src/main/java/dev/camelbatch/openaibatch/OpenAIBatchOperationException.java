@@ -24,7 +24,13 @@ public class OpenAIBatchOperationException extends RuntimeCamelException {
         /** submit created some of its batches only; {@link #getBatchIds()} lists those created. */
         PARTIALLY_SUBMITTED,
         /** submit created none of its batches. */
-        SUBMIT_FAILED
+        SUBMIT_FAILED,
+        /**
+         * submit sent a create call whose outcome is unknown (no usable answer, or its batch could not be recorded):
+         * the batch may exist. {@link #getBatchIds()} lists the batches known to be created; a tracked submission
+         * leaves the segment to the engine, which reconciles it and submits it only if no batch exists.
+         */
+        OUTCOME_UNKNOWN
     }
 
     private final OpenAIBatchOperation operation;

@@ -31,15 +31,17 @@ import dev.camelbatch.openaibatch.api.BatchStatus;
 import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
-import dev.camelbatch.openaibatch.api.OpenAIFile;
 import dev.camelbatch.openaibatch.api.OpenAINotFoundException;
+import dev.camelbatch.openaibatch.api.UploadOutcomeUnknownException;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.CustomIdSet;
 import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
+import dev.camelbatch.openaibatch.engine.EngineStats;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.LineReader;
+import dev.camelbatch.openaibatch.engine.Names;
 import dev.camelbatch.openaibatch.engine.PriceTable;
 import dev.camelbatch.openaibatch.engine.ProgressTracker;
 import dev.camelbatch.openaibatch.engine.RequestLines;
@@ -47,6 +49,8 @@ import dev.camelbatch.openaibatch.engine.SegmentInfo;
 import dev.camelbatch.openaibatch.engine.SegmentLimits;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.SpoolRecord;
+import dev.camelbatch.openaibatch.engine.SubmissionCalls;
+import dev.camelbatch.openaibatch.engine.Submitter;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.support.SynchronizationAdapter;
@@ -526,11 +530,9 @@ final class OpenAIBatchOperations {
                 try {
                     segments = chunker.doc.commitPrepared(s -> {
                         s.setSealReason("submit");
-                        s.setUploadFilename("camel-openai-batch_" + safeName(endpoint.getName()) + "_" + s.getId()
-                                            + "_a" + s.getAttempt() + "_0.jsonl");
-                        s.setUploadStartedAt(System.currentTimeMillis());
                         s.setNotBefore(leaseUntil);
-                        s.setStatus(SegmentStatus.UPLOADING);
+                        // recorded as started, nothing sent yet: submitTracked sends it without looking first
+                        Submitter.prepareUpload(endpoint.getName(), s);
                     });
                 } catch (UnsupportedOperationException e) {
                     throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "the store of openai-batch:"
@@ -679,20 +681,30 @@ final class OpenAIBatchOperations {
     private List<Batch> submitUntracked(List<TempChunker.Chunk> chunks, OpenAIBatchOperation op) throws Exception {
         List<Batch> created = new ArrayList<>();
         String submission = UUID.randomUUID().toString();
+        SubmissionCalls calls = calls();
         for (int i = 0; i < chunks.size(); i++) {
             TempChunker.Chunk c = chunks.get(i);
-            Map<String, String> metadata = new LinkedHashMap<>();
-            metadata.put(BatchEngine.META_NAME, metadataName());
-            metadata.put(META_SUBMISSION, submission + "-" + (i + 1));
-            String filename = "camel-openai-batch_" + safeName(endpoint.getName()) + "_submit_" + submission + "_"
+            Map<String, String> labels = new LinkedHashMap<>();
+            labels.put(BatchEngine.META_NAME, Names.metadataValue(endpoint.getName()));
+            labels.put(META_SUBMISSION, submission + "-" + (i + 1));
+            String filename = "camel-openai-batch_" + Names.safe(endpoint.getName()) + "_submit_" + submission + "_"
                               + (i + 1) + ".jsonl";
+            long started = System.currentTimeMillis();
             String fileId = null;
             try {
-                fileId = upload(c.file(), filename);
-                created.add(create(fileId, metadata, META_SUBMISSION));
+                fileId = calls.upload(c.file(), filename, null, started, false);
+                created.add(calls.create(CreateBatchRequest.builder().inputFileId(fileId)
+                        .endpoint(conf.getEndpoint()).metadata(labels).build(), labels, started, false));
             } catch (Exception e) {
+                if (e instanceof BatchCreationOutcomeUnknownException) {
+                    // the batch may exist and need its input file: both stay
+                    throw outcomeUnknown(op, created, chunks.size(), e, null);
+                }
                 if (fileId != null) {
-                    deleteRemoteQuietly(fileId);
+                    calls.deleteQuietly(fileId);
+                } else if (e instanceof UploadOutcomeUnknownException) {
+                    // an upload that may have been stored: found by its name and deleted
+                    calls.deleteQuietly(calls.findUpload(filename, started));
                 }
                 throw submitFailed(op, created, chunks.size(), e);
             }
@@ -700,36 +712,34 @@ final class OpenAIBatchOperations {
         return created;
     }
 
+    /**
+     * Submits the segments of a tracked submission through the engine's own pipeline. When one fails before its
+     * create call could have been sent, it and the ones after it are dropped (remote input file included); once a
+     * create may have been sent (or its batch could not be recorded), the segment is left to the engine, which
+     * reconciles it and submits it only if no batch exists, and the outcome is reported as unknown.
+     */
     private List<Batch> submitTracked(List<SegmentInfo> segments, OpenAIBatchOperation op) throws Exception {
         List<Batch> created = new ArrayList<>();
         BatchStore store = runtime.store();
+        SubmissionCalls calls = calls();
+        Submitter submitter = new Submitter(store, calls, CreateBatchRequest.DEFAULT_COMPLETION_WINDOW, 0, null);
         for (int i = 0; i < segments.size(); i++) {
             SegmentInfo s = segments.get(i);
             try {
-                Path file = store.uploadFile(s.getId());
-                try {
-                    s.setInputFileId(upload(file, s.getUploadFilename()));
-                } finally {
-                    store.releaseUploadFile(s.getId(), file);
-                }
-                s.setStatus(SegmentStatus.UPLOADED);
-                store.update(s);
-                s.setCreateStartedAt(System.currentTimeMillis());
-                s.setStatus(SegmentStatus.CREATING);
-                store.update(s);
-                Map<String, String> metadata = new LinkedHashMap<>();
-                metadata.put(BatchEngine.META_NAME, metadataName());
-                metadata.put(BatchEngine.META_SEGMENT, s.getId());
-                // the engine's label of a first submission (attempt.failed batches), so that it finds the batch
-                // again should this JVM die before the state below is written
-                metadata.put(BatchEngine.META_ATTEMPT, s.getAttempt() + ".0");
-                Batch b = create(s.getInputFileId(), metadata, BatchEngine.META_SEGMENT);
-                s.submittedAs(b.getId(), b.getStatus(), b.getCreatedAt(), System.currentTimeMillis());
-                store.update(s);
-                created.add(b);
+                created.add(submitter.submit(s, true));
             } catch (Exception e) {
-                for (int j = i; j < segments.size(); j++) {
-                    abandon(segments.get(j), e);
+                boolean createMayHaveBeenSent = s.getStatus() == SegmentStatus.CREATING
+                                                || s.getStatus() == SegmentStatus.SUBMITTED;
+                if (createMayHaveBeenSent) {
+                    handOver(s);
+                } else {
+                    abandon(s, e, calls, s.getStatus() == SegmentStatus.UPLOADING);
+                }
+                for (int j = i + 1; j < segments.size(); j++) {
+                    abandon(segments.get(j), e, calls, false);
+                }
+                if (createMayHaveBeenSent) {
+                    throw outcomeUnknown(op, created, segments.size(), e, s);
                 }
                 throw submitFailed(op, created, segments.size(), e);
             }
@@ -737,10 +747,37 @@ final class OpenAIBatchOperations {
         return created;
     }
 
-    /** Drops a tracked segment whose submission failed (its remote input file too): nothing of it stays. */
-    private void abandon(SegmentInfo s, Exception cause) {
+    private SubmissionCalls calls() throws Exception {
+        return new SubmissionCalls(client(), endpoint.getName(), new EngineStats());
+    }
+
+    /** Leaves a segment whose create may have been sent to the engine, at once (it reconciles before acting). */
+    private void handOver(SegmentInfo s) {
+        try {
+            s.setNotBefore(null);
+            runtime.store().update(s);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("openai-batch:{}: cannot hand segment {} over to the engine now ({}); it does so when the"
+                     + " submission's hold on it ends", endpoint.getName(), s.getId(), e.toString());
+        }
+        runtime.wakeUp();
+    }
+
+    /**
+     * Drops a tracked segment whose submission failed before its create call could be sent (its remote input file
+     * too, looked up by name when the upload's outcome is unknown): nothing of it stays.
+     */
+    private void abandon(SegmentInfo s, Exception cause, SubmissionCalls calls, boolean uploadMayHaveBeenSent) {
         if (s.getInputFileId() != null) {
-            deleteRemoteQuietly(s.getInputFileId());
+            calls.deleteQuietly(s.getInputFileId());
+        } else if (uploadMayHaveBeenSent && s.getUploadFilename() != null) {
+            try {
+                long started = s.getUploadStartedAt() != null ? s.getUploadStartedAt() : s.getCreatedAt();
+                calls.deleteQuietly(calls.findUpload(s.getUploadFilename(), started));
+            } catch (RuntimeException e) {
+                LOG.warn("openai-batch:{}: cannot look for the upload of segment {}: {}", endpoint.getName(),
+                        s.getId(), e.toString());
+            }
         }
         try {
             s.setLastError("submit failed: " + cause.getMessage());
@@ -750,6 +787,18 @@ final class OpenAIBatchOperations {
             LOG.warn("openai-batch:{}: cannot drop segment {} after a failed submit: {}", endpoint.getName(),
                     s.getId(), e.toString());
         }
+    }
+
+    private OpenAIBatchOperationException outcomeUnknown(OpenAIBatchOperation op, List<Batch> created, int planned,
+            Exception e, SegmentInfo handedOver) {
+        List<String> ids = created.stream().map(Batch::getId).collect(Collectors.toList());
+        String what = handedOver != null
+                ? "the batch of segment " + handedOver.getId() + " may have been created: the engine reconciles it"
+                  + " and submits it only if it does not exist; its results come to the consumer"
+                : "a batch may have been created (look for metadata " + META_SUBMISSION + ")";
+        return new OpenAIBatchOperationException(op, Reason.OUTCOME_UNKNOWN, ids.size() + " of " + planned
+                + " batches were created " + ids + "; then the outcome of a create was unknown: " + what + ": "
+                + e.getMessage(), e, ids);
     }
 
     private OpenAIBatchOperationException submitFailed(OpenAIBatchOperation op, List<Batch> created, int planned,
@@ -768,53 +817,12 @@ final class OpenAIBatchOperations {
                 e, ids);
     }
 
-    private String upload(Path file, String filename) throws Exception {
-        OpenAIFile f = client().uploadFile(file, filename, "batch", null);
-        return f.getId();
-    }
-
-    /** Creates a batch; when the outcome is unknown (connection lost), looks for it by its metadata key. */
-    private Batch create(String fileId, Map<String, String> metadata, String key) throws Exception {
-        long started = System.currentTimeMillis() / 1000 - 300;
-        try {
-            return client().createBatch(CreateBatchRequest.builder().inputFileId(fileId).endpoint(conf.getEndpoint())
-                    .completionWindow("24h").metadata(metadata).build());
-        } catch (BatchCreationOutcomeUnknownException e) {
-            Iterator<Batch> it = client().iterateBatches(100);
-            while (it.hasNext()) {
-                Batch b = it.next();
-                if (b.getCreatedAt() != null && b.getCreatedAt() < started) {
-                    break;
-                }
-                if (b.getMetadata() != null && metadata.get(key).equals(b.getMetadata().get(key))) {
-                    LOG.info("openai-batch:{}: the outcome of creating a batch was unknown; found it: {}",
-                            endpoint.getName(), b.getId());
-                    return b;
-                }
-            }
-            throw e;
-        }
-    }
-
-    private void deleteRemoteQuietly(String fileId) {
-        try {
-            client().deleteFile(fileId);
-        } catch (Exception e) {
-            LOG.warn("openai-batch:{}: cannot delete file {}: {}", endpoint.getName(), fileId, e.toString());
-        }
-    }
-
     private static void deleteQuietly(Path p) {
         try {
             Files.deleteIfExists(p);
         } catch (IOException ignored) {
             // a temporary file
         }
-    }
-
-    private static String safeName(String name) {
-        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
-        return s.length() > 64 ? s.substring(0, 64) : s;
     }
 
     // ---------------------------------------------------------------- helpers

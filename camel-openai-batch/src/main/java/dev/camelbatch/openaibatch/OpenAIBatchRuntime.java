@@ -14,6 +14,7 @@ import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import dev.camelbatch.openaibatch.api.RetryPolicy;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.engine.Names;
 import dev.camelbatch.openaibatch.engine.BatchEvent;
 import dev.camelbatch.openaibatch.engine.BatchMonitor;
 import dev.camelbatch.openaibatch.engine.BatchStore;
@@ -78,7 +79,7 @@ final class OpenAIBatchRuntime {
                 if (conf.getDataSource() != null) {
                     // the database holds the store; the directory only temporary files (uploads, downloads)
                     Path work = base.resolve("jdbc-work")
-                            .resolve(endpoint.getName().replaceAll("[^A-Za-z0-9._-]", "_"));
+                            .resolve(Names.safe(endpoint.getName()));
                     JdbcBatchStore store = new JdbcBatchStore(conf.getDataSource(), endpoint.getName(),
                             conf.getTablePrefix(), conf.getSyncPolicy(), mapper, work.resolve("upload"));
                     store.start();

@@ -50,7 +50,7 @@ public final class EmissionBenchmark {
         Path dir = Files.createTempDirectory("openai-batch-emit-");
         System.out.printf("emission benchmark: %,d lines, outputFormat=%s, %s%n", n, format, HeapMeter.machine());
         try (BatchSimulator sim = BatchSimulator.builder().apiKey("sk-bench").port(0)
-                .storageDir(dir.resolve("sim")).maxUploadBytes(4L << 30).build().start()) {
+                .storageDir(dir.resolve("sim")).maxUploadBytes(4L << 30).recordExecutions(false).build().start()) {
             Path output = dir.resolve("output.jsonl");
             writeOutputFile(output, n);
             System.out.printf("  output file: %,d bytes%n", Files.size(output));

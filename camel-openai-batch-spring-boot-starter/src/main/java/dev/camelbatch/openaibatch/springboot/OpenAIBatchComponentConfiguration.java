@@ -148,8 +148,8 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private Long leaseDuration = 60000L;
     /**
-     * The id of this node in the leases of the JDBC store; unique per node (default: host name and process id, e.g.
-     * the pod name on Kubernetes).
+     * The id of this node in the leases of the JDBC store; unique per node (default: host name, process id and a
+     * random part; the host name is the pod name on Kubernetes).
      */
     private String nodeId;
     /**

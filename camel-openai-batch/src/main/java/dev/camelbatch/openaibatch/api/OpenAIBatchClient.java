@@ -76,8 +76,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Errors: an error status becomes an {@link OpenAIApiException} (or a subclass); an I/O failure an
  * {@link OpenAIConnectionException}. Retryable failures (429, 408, 5xx, connection failures, resets, timeouts) are
- * retried according to the configured {@link RetryPolicy}; 4xx are not. {@link #createBatch(CreateBatchRequest)} is
- * only retried when the request was certainly not processed (see there).
+ * retried according to the configured {@link RetryPolicy}; 4xx are not. {@link #createBatch(CreateBatchRequest)} and
+ * {@link #uploadFile} are only retried when the request was certainly not processed; otherwise they throw an
+ * {@link OutcomeUnknownException} (see there).
  * <p>
  * Neither log lines nor exception messages contain request headers or the API key.
  */
@@ -96,12 +97,24 @@ public class OpenAIBatchClient implements AutoCloseable {
     private final CloseableHttpClient http;
     private final Clock clock = Clock.systemUTC();
 
-    /** How a call may be retried after an I/O failure. */
-    private enum Mode {
-        /** Retry on any retryable I/O failure (reads, deletes, cancel, upload). */
-        RETRY_IO,
-        /** Retry only when the request certainly did not reach the server. */
-        CREATE_BATCH
+    /**
+     * How a call may be retried. An idempotent call (reads, delete, cancel) is repeated after any retryable failure. A
+     * call that changes state and would do so twice (upload, create) is repeated only when it certainly did not take
+     * effect: the connection could not be made, or the service refused it with 429 or 408; when it may have taken
+     * effect (sent without a usable answer, or a 5xx), an {@link OutcomeUnknownException} made by {@code unknown}
+     * tells the caller to reconcile before sending it again.
+     */
+    private record Mode(boolean idempotent, UnknownOutcome unknown) {
+        static final Mode IDEMPOTENT = new Mode(true, null);
+
+        static Mode once(UnknownOutcome unknown) {
+            return new Mode(false, unknown);
+        }
+    }
+
+    @FunctionalInterface
+    private interface UnknownOutcome {
+        OutcomeUnknownException create(String message, Duration retryAfter, Throwable cause);
     }
 
     @FunctionalInterface
@@ -213,7 +226,9 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     /**
      * Uploads a file ({@code POST /files}, multipart/form-data). The body is streamed from the path, never held in
-     * memory; on a retryable failure the upload is repeated from the file.
+     * memory. Repeated from the file only when it certainly did not reach the service (no connection, 429, 408); when
+     * it may have been stored (sent without a usable answer, or a 5xx) an {@link UploadOutcomeUnknownException} is
+     * thrown, and the caller looks for the file by its name before uploading it again.
      *
      * @param jsonl               the file to upload
      * @param filename            the file name to announce, or {@code null} for the path's file name
@@ -248,12 +263,16 @@ public class OpenAIBatchClient implements AutoCloseable {
             mb.addPart("file", new BatchFileBody(jsonl.toFile(), UPLOAD_CONTENT_TYPE, name));
             return mb.build();
         };
-        return execute("POST", "/files", null, body, Mode.RETRY_IO, null, jsonHandler(OpenAIFile.class), false);
+        return execute("POST", "/files", null, body,
+                Mode.once((message, retryAfter, cause) -> new UploadOutcomeUnknownException(message
+                        + "; the file may have been stored: look for '" + name + "' before uploading it again", name,
+                        retryAfter, cause)),
+                jsonHandler(OpenAIFile.class), false);
     }
 
     /** {@code GET /files/{id}}. */
     public OpenAIFile retrieveFile(String fileId) {
-        return execute("GET", "/files/" + segment(fileId, "fileId"), null, null, Mode.RETRY_IO, null,
+        return execute("GET", "/files/" + segment(fileId, "fileId"), null, null, Mode.IDEMPOTENT,
                 jsonHandler(OpenAIFile.class), false);
     }
 
@@ -271,7 +290,7 @@ public class OpenAIBatchClient implements AutoCloseable {
         addParam(query, "after", after);
         addParam(query, "limit", limit == null ? null : String.valueOf(limit));
         addParam(query, "order", order);
-        return execute("GET", "/files", query, null, Mode.RETRY_IO, null, jsonHandler(FileList.class), false);
+        return execute("GET", "/files", query, null, Mode.IDEMPOTENT, jsonHandler(FileList.class), false);
     }
 
     /** All files, page after page, fetched lazily (server default page size). */
@@ -289,7 +308,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     /** {@code DELETE /files/{id}}. */
     public FileDeleted deleteFile(String fileId) {
-        return execute("DELETE", "/files/" + segment(fileId, "fileId"), null, null, Mode.RETRY_IO, null,
+        return execute("DELETE", "/files/" + segment(fileId, "fileId"), null, null, Mode.IDEMPOTENT,
                 jsonHandler(FileDeleted.class), false);
     }
 
@@ -302,7 +321,7 @@ public class OpenAIBatchClient implements AutoCloseable {
      */
     public InputStream downloadFileContent(String fileId) {
         String path = "/files/" + segment(fileId, "fileId") + "/content";
-        return execute("GET", path, null, null, Mode.RETRY_IO, null,
+        return execute("GET", path, null, null, Mode.IDEMPOTENT,
                 response -> new DownloadInputStream(response, path), true);
     }
 
@@ -313,9 +332,9 @@ public class OpenAIBatchClient implements AutoCloseable {
      * ({@link IllegalArgumentException} on bad metadata).
      * <p>
      * Retried only when the request was certainly not processed: the connection could not be made, or the server
-     * answered 429/5xx (408 too). When the request may have reached the server but no answer came (timeout, reset,
-     * unreadable 2xx body), it is not retried: a {@link BatchCreationOutcomeUnknownException} carrying the request is
-     * thrown, and the caller reconciles (e.g. lists batches and matches metadata).
+     * answered 429 or 408. When the request may have been processed but no usable answer came (timeout, reset, a
+     * 5xx, an unreadable 2xx body), it is not retried: a {@link BatchCreationOutcomeUnknownException} carrying the
+     * request is thrown, and the caller reconciles (e.g. lists batches and matches metadata).
      */
     public Batch createBatch(CreateBatchRequest request) {
         Objects.requireNonNull(request, "request");
@@ -327,12 +346,16 @@ public class OpenAIBatchClient implements AutoCloseable {
             throw new IllegalArgumentException("cannot serialize the batch request", e);
         }
         EntityFactory body = () -> new ByteArrayEntity(json, JSON_UTF8);
-        return execute("POST", "/batches", null, body, Mode.CREATE_BATCH, request, jsonHandler(Batch.class), false);
+        return execute("POST", "/batches", null, body,
+                Mode.once((message, retryAfter, cause) -> new BatchCreationOutcomeUnknownException(message
+                        + "; the batch may have been created, reconcile before creating it again", request,
+                        retryAfter, cause)),
+                jsonHandler(Batch.class), false);
     }
 
     /** {@code GET /batches/{id}}. */
     public Batch retrieveBatch(String batchId) {
-        return execute("GET", "/batches/" + segment(batchId, "batchId"), null, null, Mode.RETRY_IO, null,
+        return execute("GET", "/batches/" + segment(batchId, "batchId"), null, null, Mode.IDEMPOTENT,
                 jsonHandler(Batch.class), false);
     }
 
@@ -346,7 +369,7 @@ public class OpenAIBatchClient implements AutoCloseable {
         List<String[]> query = new ArrayList<>();
         addParam(query, "after", after);
         addParam(query, "limit", limit == null ? null : String.valueOf(limit));
-        return execute("GET", "/batches", query, null, Mode.RETRY_IO, null, jsonHandler(BatchList.class), false);
+        return execute("GET", "/batches", query, null, Mode.IDEMPOTENT, jsonHandler(BatchList.class), false);
     }
 
     /** All batches, newest first, page after page of {@code pageSize} (server default when {@code null}), lazily. */
@@ -362,7 +385,7 @@ public class OpenAIBatchClient implements AutoCloseable {
      * usually in status {@code cancelling}.
      */
     public Batch cancelBatch(String batchId) {
-        return execute("POST", "/batches/" + segment(batchId, "batchId") + "/cancel", null, null, Mode.RETRY_IO, null,
+        return execute("POST", "/batches/" + segment(batchId, "batchId") + "/cancel", null, null, Mode.IDEMPOTENT,
                 jsonHandler(Batch.class), false);
     }
 
@@ -415,7 +438,7 @@ public class OpenAIBatchClient implements AutoCloseable {
     }
 
     private <T> T execute(String method, String path, List<String[]> query, EntityFactory body, Mode mode,
-                          CreateBatchRequest createRequest, ResponseHandler<T> handler, boolean streaming) {
+                          ResponseHandler<T> handler, boolean streaming) {
         URI uri = buildUri(path, query);
         String target = method + " " + path + (query == null || query.isEmpty() ? "" : "?" + uri.getRawQuery());
         long start = System.nanoTime();
@@ -442,12 +465,10 @@ public class OpenAIBatchClient implements AutoCloseable {
                 long ms = millisSince(t0);
                 String what = describe(e);
                 boolean notSent = definitelyNotSent(e);
-                if (mode == Mode.CREATE_BATCH && !notSent) {
+                if (!mode.idempotent() && !notSent) {
                     LOG.warn("{} failed after {} ms, outcome unknown (request may have been processed): {}; "
                             + "not retrying", target, ms, what);
-                    throw new BatchCreationOutcomeUnknownException(target + ": outcome unknown after " + what
-                            + "; the batch may have been created, reconcile before creating it again",
-                            createRequest, e);
+                    throw mode.unknown().create(target + ": outcome unknown after " + what, null, e);
                 }
                 LOG.debug("{} -> I/O failure after {} ms (attempt {}): {}", target, ms, attempt, what);
                 if (isRetryableIo(e) && sleepBeforeRetry(target, attempt, start, null, what)) {
@@ -467,13 +488,11 @@ public class OpenAIBatchClient implements AutoCloseable {
                     return result;
                 } catch (IOException e) {
                     String what = describe(e);
-                    if (mode == Mode.CREATE_BATCH) {
+                    if (!mode.idempotent()) {
                         LOG.warn("{} -> {} but the body could not be read ({}), request-id {}; outcome unknown, "
                                 + "not retrying", target, status, what, requestId);
-                        throw new BatchCreationOutcomeUnknownException(target + " answered " + status
-                                + " but the body could not be read (" + what + "), request-id " + requestId
-                                + "; the batch was probably created, reconcile before creating it again",
-                                createRequest, e);
+                        throw mode.unknown().create(target + " answered " + status + " but the body could not be"
+                                + " read (" + what + "), request-id " + requestId, null, e);
                     }
                     if (e instanceof JsonProcessingException) {
                         throw new OpenAIConnectionException(target + " answered " + status
@@ -499,6 +518,12 @@ public class OpenAIBatchClient implements AutoCloseable {
             }
             LOG.debug("{} -> {} in {} ms (attempt {}, request-id {})", target, status, millisSince(t0), attempt,
                     requestId);
+            if (!mode.idempotent() && status >= 500) {
+                // a server error may come after the call took effect
+                LOG.warn("{} -> {}{}; outcome unknown, not retrying", target, status, describeApiError(error));
+                throw mode.unknown().create(target + " answered " + status + describeApiError(error),
+                        error.getRetryAfter(), error);
+            }
             if (error.isRetryable() && sleepBeforeRetry(target, attempt, start, error.getRetryAfter(),
                     "HTTP " + status + describeApiError(error))) {
                 continue;

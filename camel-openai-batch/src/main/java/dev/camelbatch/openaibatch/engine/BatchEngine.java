@@ -10,7 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +28,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.camelbatch.openaibatch.api.Batch;
-import dev.camelbatch.openaibatch.api.BatchCreationOutcomeUnknownException;
 import dev.camelbatch.openaibatch.api.BatchError;
 import dev.camelbatch.openaibatch.api.BatchList;
-import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
-import dev.camelbatch.openaibatch.api.OpenAIFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +46,9 @@ import org.slf4j.LoggerFactory;
 public class BatchEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchEngine.class);
-    public static final String META_NAME = "camel_openai_batch_name";
-    public static final String META_SEGMENT = "camel_openai_batch_segment";
-    public static final String META_ATTEMPT = "camel_openai_batch_attempt";
+    public static final String META_NAME = Submitter.META_NAME;
+    public static final String META_SEGMENT = Submitter.META_SEGMENT;
+    public static final String META_ATTEMPT = Submitter.META_ATTEMPT;
     private static final int LIST_PAGE = 100;
     private static final Set<String> RETRYABLE_LINE_CODES = Set.of("batch_expired", "request_timeout",
             "rate_limit_exceeded", "server_error", "internal_error");
@@ -84,7 +80,8 @@ public class BatchEngine implements AutoCloseable {
     private ScheduledExecutorService executor;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
-    private final Set<String> needsReconcile = new HashSet<>();
+    private final SubmissionCalls calls;
+    private final Submitter submitter;
     private final Map<String, Long> lastProgressLog = new HashMap<>();
     private final Map<String, Long> stuckReported = new HashMap<>();
     /** Per model: lowered concurrency after a quota failure, until a batch of that model completes. */
@@ -108,6 +105,10 @@ public class BatchEngine implements AutoCloseable {
         this.currentPollInterval = config.pollInterval;
         this.leases = new SegmentLeases(store, config.nodeId != null && !config.nodeId.isBlank() ? config.nodeId
                 : SegmentLeases.defaultNodeId(), config.leaseDuration);
+        this.calls = new SubmissionCalls(client, store.name(), stats);
+        // the lease is confirmed right before each upload and create: a node paused past its lease makes nothing
+        this.submitter = new Submitter(store, calls, config.completionWindow, config.inputFileExpiresAfter,
+                s -> leases.confirm(s.getId()));
     }
 
     public BatchStore store() {
@@ -128,11 +129,6 @@ public class BatchEngine implements AutoCloseable {
             return;
         }
         Files.createDirectories(workDir);
-        for (SegmentInfo s : store.segments()) {
-            if (s.getStatus() == SegmentStatus.UPLOADING || s.getStatus() == SegmentStatus.CREATING) {
-                needsReconcile.add(s.getId());
-            }
-        }
         running.set(true);
         ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "openai-batch-engine-" + store.name());
@@ -255,8 +251,8 @@ public class BatchEngine implements AutoCloseable {
             SegmentStatus st = s.getStatus();
             if (st == SegmentStatus.UPLOADING || st == SegmentStatus.UPLOADED || st == SegmentStatus.CREATING) {
                 if (s.getNotBefore() == null || s.getNotBefore() <= now) {
-                    // under the lease; a segment taken over in UPLOADING or CREATING is reconciled first
-                    SegmentInfo mine = leases.claim(s, needsReconcile);
+                    // under the lease; a step recorded as started is reconciled before anything is sent
+                    SegmentInfo mine = leases.claim(s);
                     if (mine != null) {
                         advanceSubmission(mine);
                     }
@@ -282,7 +278,7 @@ public class BatchEngine implements AutoCloseable {
                     continue;
                 }
             }
-            SegmentInfo mine = leases.claim(s, needsReconcile);
+            SegmentInfo mine = leases.claim(s);
             if (mine == null) {
                 // another node submits it
                 continue;
@@ -318,65 +314,12 @@ public class BatchEngine implements AutoCloseable {
 
     private void advanceSubmission(SegmentInfo s) {
         try {
-            if (s.getStatus() == SegmentStatus.SEALED) {
-                s.setUploadFilename(uploadFilename(s));
-                s.setUploadStartedAt(System.currentTimeMillis());
-                s.setStatus(SegmentStatus.UPLOADING);
-                store.update(s);
-            }
-            if (s.getStatus() == SegmentStatus.UPLOADING) {
-                String fileId = needsReconcile.contains(s.getId()) ? findUploadedFile(s) : null;
-                if (fileId == null) {
-                    Path file = store.uploadFile(s.getId());
-                    try {
-                        OpenAIFile f = client.uploadFile(file, s.getUploadFilename(), "batch",
-                                config.inputFileExpiresAfter > 0 ? config.inputFileExpiresAfter : null);
-                        fileId = f.getId();
-                        stats.filesUploaded.incrementAndGet();
-                    } finally {
-                        store.releaseUploadFile(s.getId(), file);
-                    }
-                }
-                needsReconcile.remove(s.getId());
-                s.setInputFileId(fileId);
-                s.setStatus(SegmentStatus.UPLOADED);
-                store.update(s);
-            }
-            if (s.getStatus() == SegmentStatus.UPLOADED) {
-                s.setCreateStartedAt(System.currentTimeMillis());
-                s.setStatus(SegmentStatus.CREATING);
-                store.update(s);
-            }
-            if (s.getStatus() == SegmentStatus.CREATING) {
-                Batch batch = needsReconcile.contains(s.getId()) ? findBatch(s) : null;
-                if (batch == null) {
-                    try {
-                        batch = client.createBatch(CreateBatchRequest.builder()
-                                .inputFileId(s.getInputFileId())
-                                .endpoint(s.getEndpoint())
-                                .completionWindow(config.completionWindow)
-                                .metadata(metadata(s))
-                                .build());
-                        stats.batchesCreated.incrementAndGet();
-                    } catch (BatchCreationOutcomeUnknownException e) {
-                        needsReconcile.add(s.getId());
-                        throw e;
-                    }
-                } else {
-                    LOG.info("Batch engine '{}': adopted batch {} created before a restart for segment {}",
-                            store.name(), batch.getId(), s.getId());
-                }
-                needsReconcile.remove(s.getId());
-                s.submittedAs(batch.getId(), batch.getStatus(), batch.getCreatedAt(), System.currentTimeMillis());
-                store.update(s);
-                currentPollInterval = config.pollInterval;
-                nextPollAt = Math.min(nextPollAt, System.currentTimeMillis() + config.pollInterval);
-                LOG.info("Batch engine '{}': submitted segment {} ({} requests, model {}) as batch {}", store.name(),
-                        s.getId(), s.getRequestCount(), s.getModel(), batch.getId());
-                fire(BatchEvent.Type.SUBMITTED, s, batch, "submitted");
-            }
-        } catch (OpenAIApiException e) {
-            submissionFailed(s, e);
+            Batch batch = submitter.submit(s, false);
+            currentPollInterval = config.pollInterval;
+            nextPollAt = Math.min(nextPollAt, System.currentTimeMillis() + config.pollInterval);
+            LOG.info("Batch engine '{}': submitted segment {} ({} requests, model {}) as batch {}", store.name(),
+                    s.getId(), s.getRequestCount(), s.getModel(), batch.getId());
+            fire(BatchEvent.Type.SUBMITTED, s, batch, "submitted");
         } catch (IOException | RuntimeException e) {
             submissionFailed(s, e);
         }
@@ -417,69 +360,6 @@ public class BatchEngine implements AutoCloseable {
         authProblem = api.getHttpStatus() + " " + api.getMessage();
     }
 
-    String uploadFilename(SegmentInfo s) {
-        return "camel-openai-batch_" + FileBatchStore.safeDirName(store.name()) + "_" + s.getId() + "_a"
-               + s.getAttempt() + "_" + s.getBatchFailures() + ".jsonl";
-    }
-
-    private Map<String, String> metadata(SegmentInfo s) {
-        Map<String, String> m = new LinkedHashMap<>();
-        String name = store.name();
-        m.put(META_NAME, name.length() > 512 ? name.substring(0, 512) : name);
-        m.put(META_SEGMENT, s.getId());
-        // attempt.n: n counts the failed batches of this attempt, so every new submission has its own label, and a
-        // submission error between a create call and its reconciliation does not change what is looked for
-        m.put(META_ATTEMPT, Integer.toString(s.getAttempt()) + "." + s.getBatchFailures());
-        return m;
-    }
-
-    /** After a crash during upload: the file uploaded under the segment's filename, if any; extra copies deleted. */
-    private String findUploadedFile(SegmentInfo s) {
-        long since = (s.getUploadStartedAt() != null ? s.getUploadStartedAt() : s.getCreatedAt()) / 1000 - 300;
-        String keep = null;
-        Iterator<OpenAIFile> it = client.iterateFiles("batch", "desc");
-        while (it.hasNext()) {
-            OpenAIFile f = it.next();
-            if (f.getCreatedAt() != null && f.getCreatedAt() < since) {
-                break;
-            }
-            if (s.getUploadFilename().equals(f.getFilename())) {
-                if (keep == null && (f.getStatus() == null || !"error".equals(f.getStatus()))) {
-                    keep = f.getId();
-                } else {
-                    LOG.info("Batch engine '{}': deleting orphaned upload {} of segment {}", store.name(), f.getId(),
-                            s.getId());
-                    deleteQuietly(f.getId());
-                }
-            }
-        }
-        if (keep != null) {
-            LOG.info("Batch engine '{}': adopted upload {} of segment {} after a restart", store.name(), keep,
-                    s.getId());
-        }
-        return keep;
-    }
-
-    /** After a crash or an unknown outcome of the create call: the batch created for this segment attempt, if any. */
-    private Batch findBatch(SegmentInfo s) {
-        long since = (s.getCreateStartedAt() != null ? s.getCreateStartedAt() : s.getCreatedAt()) / 1000 - 300;
-        Map<String, String> expected = metadata(s);
-        Iterator<Batch> it = client.iterateBatches(LIST_PAGE);
-        while (it.hasNext()) {
-            Batch b = it.next();
-            if (b.getCreatedAt() != null && b.getCreatedAt() < since) {
-                break;
-            }
-            Map<String, String> md = b.getMetadata();
-            if (md != null && expected.get(META_SEGMENT).equals(md.get(META_SEGMENT))
-                    && expected.get(META_ATTEMPT).equals(md.get(META_ATTEMPT))
-                    && expected.get(META_NAME).equals(md.get(META_NAME))) {
-                return b;
-            }
-        }
-        return null;
-    }
-
     // ---------------------------------------------------------------- polling
 
     private void poll() {
@@ -487,7 +367,7 @@ public class BatchEngine implements AutoCloseable {
         for (SegmentInfo s : store.segments()) {
             if (s.getStatus() == SegmentStatus.SUBMITTED) {
                 // only the batches this node holds (still one list call per cycle for all of them)
-                SegmentInfo mine = leases.claim(s, needsReconcile);
+                SegmentInfo mine = leases.claim(s);
                 if (mine != null && mine.getStatus() == SegmentStatus.SUBMITTED) {
                     inFlight.add(mine);
                 }
@@ -833,7 +713,7 @@ public class BatchEngine implements AutoCloseable {
                 return;
             }
             // the node that holds the lease emits (from the checkpoint, after a takeover)
-            SegmentInfo s = leases.claim(finished.get(i), needsReconcile);
+            SegmentInfo s = leases.claim(finished.get(i));
             if (s == null || s.getStatus() != SegmentStatus.FINISHED) {
                 continue;
             }
@@ -1265,22 +1145,7 @@ public class BatchEngine implements AutoCloseable {
 
     /** Deletes a remote file; true when it is gone (deleted now, or not found), false when it may still exist. */
     private boolean deleteQuietly(String fileId) {
-        if (fileId == null) {
-            return true;
-        }
-        try {
-            client.deleteFile(fileId);
-            stats.filesDeleted.incrementAndGet();
-            return true;
-        } catch (OpenAIApiException e) {
-            if (e.getHttpStatus() == 404) {
-                return true;
-            }
-            LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.warn("Batch engine '{}': cannot delete file {}: {}", store.name(), fileId, e.toString());
-        }
-        return false;
+        return calls.deleteQuietly(fileId);
     }
 
     private void deletePending() {

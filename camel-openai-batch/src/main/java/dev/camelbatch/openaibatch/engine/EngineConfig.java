@@ -44,7 +44,7 @@ public class EngineConfig {
     public long maxSubmitRetryDelay = 600_000;
     /**
      * This node's id in the leases of a store shared by several nodes ({@link BatchStore#supportsLeases()}); null =
-     * host name and process id.
+     * host name, process id and a random part.
      */
     public String nodeId;
     /** How long a lease on a segment lasts unless renewed (renewed every quarter of it). */

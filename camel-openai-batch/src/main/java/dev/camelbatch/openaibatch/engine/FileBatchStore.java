@@ -111,19 +111,11 @@ public class FileBatchStore implements BatchStore {
                           long syncIntervalMillis, boolean mapped, ObjectMapper mapper) {
         this.mapped = mapped;
         this.name = name;
-        this.dir = baseDirectory.resolve(safeDirName(name));
+        this.dir = baseDirectory.resolve(Names.safe(name));
         this.segmentsDir = dir.resolve("segments");
         this.syncPolicy = syncPolicy;
         this.syncIntervalMillis = syncIntervalMillis;
         this.mapper = mapper;
-    }
-
-    static String safeDirName(String name) {
-        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
-        if (s.isEmpty() || s.startsWith(".")) {
-            s = "_" + s;
-        }
-        return s;
     }
 
     public Path directory() {

@@ -18,9 +18,11 @@ import org.slf4j.LoggerFactory;
  * quarter of the lease duration, so that they outlive long uploads, downloads and emissions; the engine's cycle
  * renews them too when the heartbeat is late. A node whose renewals fail for half the lease duration stops trusting
  * its leases and claims each segment again before acting (which fails while the database is out of reach). A
- * segment newly claimed (taken over from another node, or held again after a renewal gap) is read again, and when
- * it is in UPLOADING or CREATING it is reconciled with the API before anything is sent, so that an upload or a batch
- * that the previous holder may have made is found instead of made again.
+ * segment newly claimed (taken over from another node, or held again after a renewal gap) is read again; when it is in
+ * UPLOADING or CREATING the {@link Submitter} reconciles it with the API before anything is sent, so that an upload or
+ * a batch that the previous holder may have made is found instead of made again. Right before an upload or a create,
+ * the lease is {@linkplain #confirm(String) confirmed} with the store, so that a node paused past its lease does not
+ * make a batch that the node taking over makes too.
  */
 public final class SegmentLeases implements AutoCloseable {
 
@@ -44,7 +46,10 @@ public final class SegmentLeases implements AutoCloseable {
         this.enabled = store.supportsLeases();
     }
 
-    /** Host name (the pod name on Kubernetes) and process id: unique per node and per life of a node. */
+    /**
+     * Host name (the pod name on Kubernetes), process id and a random part: unique per node and per life of a node,
+     * also where containers share a host name pattern and every process is pid 1.
+     */
     public static String defaultNodeId() {
         String host = System.getenv("HOSTNAME");
         if (host == null || host.isBlank()) {
@@ -54,7 +59,7 @@ public final class SegmentLeases implements AutoCloseable {
                 host = "localhost";
             }
         }
-        return host + "-" + ProcessHandle.current().pid();
+        return host + "-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
     }
 
     public boolean enabled() {
@@ -123,13 +128,11 @@ public final class SegmentLeases implements AutoCloseable {
     /**
      * Claims a segment for this node before it acts on it.
      *
-     * @param s         the segment as last read
-     * @param reconcile where the ids of segments to reconcile with the API go (taken over in UPLOADING or
-     *                  CREATING)
+     * @param s the segment as last read
      * @return the segment to act on (read again when newly claimed), or {@code null} when another node holds it, it
      *         is gone, or the store cannot be reached
      */
-    public synchronized SegmentInfo claim(SegmentInfo s, Set<String> reconcile) {
+    public synchronized SegmentInfo claim(SegmentInfo s) {
         if (!enabled) {
             return s;
         }
@@ -156,12 +159,24 @@ public final class SegmentLeases implements AutoCloseable {
             held.remove(id);
             return null;
         }
-        if (now.getStatus() == SegmentStatus.UPLOADING || now.getStatus() == SegmentStatus.CREATING) {
-            // the previous holder may have uploaded the file or created the batch: look before acting
-            reconcile.add(id);
-        }
         LOG.debug("Store '{}': node '{}' claimed segment {} ({})", store.name(), owner, id, now.getStatus());
         return now;
+    }
+
+    /**
+     * Confirms with the store, now, that this node holds the segment's lease (and extends it), before a call that
+     * makes something at the service.
+     *
+     * @throws LeaseLostException when another node holds it
+     */
+    public void confirm(String segmentId) throws IOException {
+        if (!enabled) {
+            return;
+        }
+        if (!store.tryClaim(segmentId, owner, leaseMillis)) {
+            held.remove(segmentId);
+            throw new LeaseLostException(segmentId, owner, null);
+        }
     }
 
     /** Whether this node holds the segment's lease (as far as it knows). */

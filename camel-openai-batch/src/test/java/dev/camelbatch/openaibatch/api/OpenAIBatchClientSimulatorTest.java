@@ -206,13 +206,20 @@ class OpenAIBatchClientSimulatorTest {
     // --------------------------------------------------------------------------------------------- faults
 
     @Test
-    void uploadRetriesServerErrorsAndRateLimits() throws IOException {
+    void uploadRetriesRateLimitsButNotServerErrors() throws IOException {
         Path input = requests("in.jsonl", 4);
-        sim.faults().nextCalls("POST /v1/files", 2, Fault.SERVER_ERROR_500);
-        sim.faults().nextCalls("POST /v1/files", 1, Fault.RATE_LIMIT_429);
+        sim.faults().nextCalls("POST /v1/files", 2, Fault.RATE_LIMIT_429);
         OpenAIFile f = client.uploadFile(input, null, "batch", null);
-        assertThat(sim.stats().calls("POST /v1/files")).isEqualTo(4);
+        assertThat(sim.stats().calls("POST /v1/files")).isEqualTo(3);
         assertThat(sim.fileContent(f.getId())).isEqualTo(Files.readString(input));
+
+        // a 500 may come after the file was stored: not uploaded again, the caller looks first
+        sim.faults().nextCalls("POST /v1/files", 1, Fault.SERVER_ERROR_AFTER_EFFECT);
+        assertThatThrownBy(() -> client.uploadFile(input, "again.jsonl", "batch", null))
+                .isInstanceOf(UploadOutcomeUnknownException.class)
+                .satisfies(t -> assertThat(((UploadOutcomeUnknownException) t).getFilename()).isEqualTo("again.jsonl"));
+        assertThat(sim.stats().calls("POST /v1/files")).isEqualTo(4);
+        assertThat(sim.stats().filesStored()).isEqualTo(2);
     }
 
     @Test
@@ -230,12 +237,15 @@ class OpenAIBatchClientSimulatorTest {
     }
 
     @Test
-    void createBatchRetries500() throws IOException {
+    void createBatchAnswered500IsOutcomeUnknownAndNotRetried() throws IOException {
         OpenAIFile file = client.uploadFile(requests("in.jsonl", 1), null, "batch", null);
-        sim.faults().nextCalls("POST /v1/batches", 2, Fault.SERVER_ERROR_500);
-        assertThat(client.createBatch(batchRequest(file.getId(), "500")).getId()).isNotBlank();
-        assertThat(sim.stats().calls("POST /v1/batches")).isEqualTo(3);
-        assertThat(sim.stats().batchesCreated()).isEqualTo(1);
+        sim.faults().nextCalls("POST /v1/batches", 1, Fault.SERVER_ERROR_AFTER_EFFECT);
+        CreateBatchRequest req = batchRequest(file.getId(), "500");
+        assertThatThrownBy(() -> client.createBatch(req))
+                .isInstanceOf(BatchCreationOutcomeUnknownException.class)
+                .satisfies(t -> assertThat(((BatchCreationOutcomeUnknownException) t).getRequest()).isSameAs(req));
+        assertThat(sim.stats().calls("POST /v1/batches")).isEqualTo(1);
+        assertThat(sim.stats().batchesCreated()).as("the 500 came after the batch was created").isEqualTo(1);
     }
 
     @Test

@@ -208,8 +208,8 @@ class OpenAIBatchClientWireTest {
 
     @Test
     void uploadWithoutExpiryUsesPathFileNameAndIsRetriedFromTheFile() throws IOException {
-        stub.on("POST /v1/files", error(500, "server_error", null, "boom"),
-                error(503, "server_error", null, "busy"),
+        stub.on("POST /v1/files", error(429, "requests", null, "slow down"),
+                error(408, "timeout", null, "request timeout"),
                 json(200, fileJson("file-abc", "in.jsonl", 6)));
         Path f = Files.writeString(tmp.resolve("in.jsonl"), "{\"a\":1}\n");
 
@@ -435,13 +435,30 @@ class OpenAIBatchClientWireTest {
     }
 
     @Test
-    void createBatchIsRetriedOn429And5xx() {
-        stub.on("POST /v1/batches", error(429, "requests", null, "slow"), error(502, "server_error", null, "bad gw"),
-                json(200, batchJson("batch_1", "validating")));
+    void createBatchIsRetriedOn429ButA5xxIsOutcomeUnknown() {
+        stub.on("POST /v1/batches", error(429, "requests", null, "slow"), json(200, batchJson("batch_1", "validating")),
+                error(502, "server_error", null, "bad gw"), json(200, batchJson("batch_2", "validating")));
         Batch b = client().createBatch(CreateBatchRequest.builder().inputFileId("f").endpoint("/v1/responses")
                 .build());
         assertThat(b.getId()).isEqualTo("batch_1");
-        assertThat(stub.requests()).hasSize(3);
+        assertThat(stub.requests()).hasSize(2);
+
+        assertThatThrownBy(() -> client().createBatch(CreateBatchRequest.builder().inputFileId("f")
+                .endpoint("/v1/responses").build()))
+                .isInstanceOf(BatchCreationOutcomeUnknownException.class)
+                .hasMessageContaining("502");
+        assertThat(stub.requests()).as("a 5xx may come after the batch was created: not sent again").hasSize(3);
+    }
+
+    @Test
+    void uploadAnswered5xxIsOutcomeUnknownAndNotRepeated() throws IOException {
+        stub.on("POST /v1/files", error(503, "server_error", null, "busy"),
+                json(200, fileJson("file-abc", "in.jsonl", 6)));
+        Path f = Files.writeString(tmp.resolve("in.jsonl"), "{\"a\":1}\n");
+        assertThatThrownBy(() -> client().uploadFile(f, "named.jsonl", "batch", null))
+                .isInstanceOf(UploadOutcomeUnknownException.class)
+                .hasMessageContaining("named.jsonl");
+        assertThat(stub.requests("POST /v1/files")).hasSize(1);
     }
 
     @Test

@@ -1,0 +1,142 @@
+package dev.camelbatch.openaibatch.engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.api.CreateBatchRequest;
+
+/**
+ * The one submission pipeline: takes a segment from {@link SegmentStatus#SEALED} to {@link SegmentStatus#SUBMITTED}
+ * (upload its requests as a file, create the batch), recording each step before its call and its outcome after. The
+ * engine submits every segment through it, and {@code operation=submit} the segments it sends itself, so both name
+ * the upload, label the batch and reconcile alike.
+ * <p>
+ * The rule that keeps a segment from being submitted twice: a step found recorded as started
+ * ({@link SegmentStatus#UPLOADING}, {@link SegmentStatus#CREATING}) may have been carried out by a call whose answer
+ * never arrived (a crash, a takeover by another node, a lost answer, a failed save), so it is reconciled with the
+ * service before anything is sent; only a step this pipeline has just recorded, in the same pass, goes out without
+ * looking first. {@link SubmissionCalls} does the looking.
+ */
+public final class Submitter {
+
+    /** Metadata key of a batch: the endpoint name (first 512 characters). */
+    public static final String META_NAME = "camel_openai_batch_name";
+    /** Metadata key of a batch: the segment it was made from. */
+    public static final String META_SEGMENT = "camel_openai_batch_segment";
+    /**
+     * Metadata key of a batch: {@code attempt.failedBatches} of its segment, so that every new submission of a
+     * segment has its own label, and a submission error between a create call and its reconciliation does not change
+     * what is looked for.
+     */
+    public static final String META_ATTEMPT = "camel_openai_batch_attempt";
+
+    /** Checked right before a call that would make something at the service (a lease still held, say). */
+    @FunctionalInterface
+    public interface Guard {
+        void check(SegmentInfo s) throws IOException;
+    }
+
+    private final BatchStore store;
+    private final SubmissionCalls calls;
+    private final String completionWindow;
+    private final long inputFileExpiresAfter;
+    private final Guard guard;
+
+    /**
+     * @param completionWindow      of every batch ({@code 24h})
+     * @param inputFileExpiresAfter seconds after which the service deletes an input file by itself, 0 for never
+     * @param guard                 checked before each upload and create
+     */
+    public Submitter(BatchStore store, SubmissionCalls calls, String completionWindow, long inputFileExpiresAfter,
+            Guard guard) {
+        this.store = store;
+        this.calls = calls;
+        this.completionWindow = completionWindow;
+        this.inputFileExpiresAfter = inputFileExpiresAfter;
+        this.guard = guard != null ? guard : s -> {
+        };
+    }
+
+    /**
+     * Records a sealed segment's upload as started (its filename first), without sending anything: what
+     * {@link #submit} does first, for callers that record it together with other state.
+     */
+    public static void prepareUpload(String endpointName, SegmentInfo s) {
+        s.setUploadFilename(uploadFilename(endpointName, s));
+        s.setUploadStartedAt(System.currentTimeMillis());
+        s.setStatus(SegmentStatus.UPLOADING);
+    }
+
+    /**
+     * Takes the segment as far as {@link SegmentStatus#SUBMITTED}, from wherever its recorded state says it is.
+     *
+     * @param uploadRecordedNotSent the caller has just recorded the upload as started ({@link #prepareUpload}) and
+     *                              sent nothing since: no lookup before the upload
+     * @return the batch
+     * @throws IOException or a runtime exception of the client when a step failed; the segment's recorded state
+     *                     then says which step to reconcile next time
+     */
+    public Batch submit(SegmentInfo s, boolean uploadRecordedNotSent) throws IOException {
+        boolean uploadUnsent = uploadRecordedNotSent;
+        if (s.getStatus() == SegmentStatus.SEALED) {
+            prepareUpload(store.name(), s);
+            store.update(s);
+            uploadUnsent = true;
+        }
+        if (s.getStatus() == SegmentStatus.UPLOADING) {
+            guard.check(s);
+            long started = s.getUploadStartedAt() != null ? s.getUploadStartedAt() : s.getCreatedAt();
+            String fileId;
+            Path file = store.uploadFile(s.getId());
+            try {
+                fileId = calls.upload(file, s.getUploadFilename(), inputFileExpiresAfter > 0 ? inputFileExpiresAfter
+                        : null, started, !uploadUnsent);
+            } finally {
+                store.releaseUploadFile(s.getId(), file);
+            }
+            s.setInputFileId(fileId);
+            s.setStatus(SegmentStatus.UPLOADED);
+            store.update(s);
+        }
+        boolean createUnsent = false;
+        if (s.getStatus() == SegmentStatus.UPLOADED) {
+            s.setCreateStartedAt(System.currentTimeMillis());
+            s.setStatus(SegmentStatus.CREATING);
+            store.update(s);
+            createUnsent = true;
+        }
+        if (s.getStatus() != SegmentStatus.CREATING) {
+            throw new IllegalStateException("segment " + s.getId() + " cannot be submitted: it is " + s.getStatus());
+        }
+        guard.check(s);
+        long started = s.getCreateStartedAt() != null ? s.getCreateStartedAt() : s.getCreatedAt();
+        Map<String, String> labels = labels(store.name(), s);
+        Batch batch = calls.create(CreateBatchRequest.builder()
+                .inputFileId(s.getInputFileId())
+                .endpoint(s.getEndpoint())
+                .completionWindow(completionWindow)
+                .metadata(labels)
+                .build(), labels, started, !createUnsent);
+        s.submittedAs(batch.getId(), batch.getStatus(), batch.getCreatedAt(), System.currentTimeMillis());
+        store.update(s);
+        return batch;
+    }
+
+    /** The filename a segment's input file is uploaded under: unique per segment, attempt and failed batch. */
+    public static String uploadFilename(String endpointName, SegmentInfo s) {
+        return "camel-openai-batch_" + Names.safe(endpointName) + "_" + s.getId() + "_a" + s.getAttempt() + "_"
+               + s.getBatchFailures() + ".jsonl";
+    }
+
+    /** The metadata a segment's batch carries, by which it is found again. */
+    public static Map<String, String> labels(String endpointName, SegmentInfo s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(META_NAME, Names.metadataValue(endpointName));
+        m.put(META_SEGMENT, s.getId());
+        m.put(META_ATTEMPT, s.getAttempt() + "." + s.getBatchFailures());
+        return m;
+    }
+}
