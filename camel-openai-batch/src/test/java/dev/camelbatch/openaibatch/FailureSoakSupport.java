@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import dev.camelbatch.openaibatch.engine.EngineStats;
+import dev.camelbatch.openaibatch.simulator.Fault;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +17,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The soak scenario: N requests spooled as JSONL documents, 30 % of all API calls failing at random (429, 500,
- * connection reset), one batch forced to expire while it runs. Afterwards every request has exactly one outcome
- * (counted by custom id), no segment-attempt was submitted twice and no file is left on the simulator.
+ * The soak scenario: N requests spooled as JSONL documents, API calls failing at random ({@link Faults}), one batch
+ * forced to expire while it runs. Afterwards every request has exactly one outcome (counted by custom id), no
+ * segment-attempt was submitted twice, no request was executed by two batches (by content) and no file is left on
+ * the simulator.
  */
 abstract class FailureSoakSupport extends FailureTestSupport {
 
@@ -29,23 +31,48 @@ abstract class FailureSoakSupport extends FailureTestSupport {
             EngineStats engine) {
         @Override
         public String toString() {
-            return requests + " requests in " + millis + " ms; " + apiCalls + " API calls, " + faults + " failed ("
-                   + Math.round(100.0 * faults / Math.max(1, apiCalls)) + " %); " + batchesCreated
+            return requests + " requests in " + millis + " ms; " + apiCalls + " API calls, " + faults + " failed; "
+                   + batchesCreated
                    + " batches created (" + expired + " expired); engine: " + engine.submitFailures.get()
                    + " submission failures, " + engine.pollCalls.get() + " poll calls, " + engine.downloadRetries.get()
                    + " download retries, " + engine.requestsResubmitted.get() + " requests resubmitted, "
-                   + engine.filesDeleted.get() + " files deleted";
+                   + engine.filesDeleted.get() + " files deleted, " + engine.outcomesReconciled.get()
+                   + " lookups after an unknown outcome, " + engine.remoteCopiesAdopted.get()
+                   + " uploads or batches found by them, " + engine.extraUploadsDeleted.get()
+                   + " extra uploads deleted";
         }
     }
 
+    /** Which calls fail, and how. Both plans also cut the first two downloads and 5 % of the others short. */
+    enum Faults {
+        /** 30 % of all calls fail before they are handled: 429, 500, connection reset (10 % each). */
+        BEFORE_EFFECT,
+        /**
+         * 30 % of the answers of every POST and DELETE (upload, create, cancel, delete) are lost after the call took
+         * effect: the connection closes, or a 500 comes instead of the answer.
+         */
+        LOST_ANSWERS
+    }
+
     protected Figures soak(String name, int n, int perBatch, int maxRetries, Duration timeout) throws Exception {
+        return soak(name, n, perBatch, maxRetries, timeout, Faults.BEFORE_EFFECT);
+    }
+
+    protected Figures soak(String name, int n, int perBatch, int maxRetries, Duration timeout, Faults plan)
+            throws Exception {
         startSim(b -> b.stepDelay(Duration.ofMillis(10)).linesPerStep(Math.max(1, perBatch / 5)).seed(20260))
                 .faults();
         configureComponent(context, KEY, c -> c.setMaxRetries(maxRetries));
         mockOut = false;
         addRoutesAndStart(routes(name, "maxRequestsPerBatch=" + perBatch + "&batchTimeout=200",
                 "maxInFlightBatches=10"));
-        FailureRemoteErrorsTest.thirtyPercentFaults(sim);
+        sim.faults().nextCalls("GET /v1/files/*/content", 2, Fault.TRUNCATED_DOWNLOAD)
+                .probability("GET /v1/files/*/content", 0.05, Fault.TRUNCATED_DOWNLOAD);
+        if (plan == Faults.BEFORE_EFFECT) {
+            FailureRemoteErrorsTest.thirtyPercentFaults(sim);
+        } else {
+            sim.faults().lostAnswers(0.30);
+        }
 
         long start = System.currentTimeMillis();
         List<String> ids = new ArrayList<>(n);
@@ -85,11 +112,18 @@ abstract class FailureSoakSupport extends FailureTestSupport {
         assertNoSegmentAttemptSubmittedTwice();
         assertNoFilesLeft();
 
-        long faults = sim.faults().injected().values().stream().mapToLong(Long::longValue).sum();
+        Map<Fault, Long> injected = sim.faults().injected();
+        long faults = injected.entrySet().stream().filter(e -> e.getKey() != Fault.TRUNCATED_DOWNLOAD)
+                .mapToLong(Map.Entry::getValue).sum();
+        // the calls the plan faults: every call, or the state-changing ones
+        long faultable = plan == Faults.BEFORE_EFFECT ? sim.stats().totalCalls()
+                : sim.stats().calls("POST /v1/files") + sim.stats().calls("DELETE /v1/files/{id}")
+                  + sim.stats().calls("POST /v1/batches") + sim.stats().calls("POST /v1/batches/{id}/cancel");
         Figures f = new Figures(n, millis, sim.stats().totalCalls(), faults, sim.stats().batchesCreated(),
                 sim.stats().batchesByStatus().get("expired"), engine().stats());
         assertThat(f.expired()).isEqualTo(1);
-        assertThat((double) faults / f.apiCalls()).isBetween(0.2, 0.4);
+        assertThat((double) faults / faultable).as("share of faulted calls").isBetween(0.2, 0.4);
+        assertThat(injected.getOrDefault(Fault.TRUNCATED_DOWNLOAD, 0L)).as("downloads cut short").isPositive();
         LOG.info("Soak {}: {}; results by attempt {}", name, f, byAttempt);
         System.out.println("Soak " + name + ": " + f + "; results by attempt " + byAttempt);
         return f;

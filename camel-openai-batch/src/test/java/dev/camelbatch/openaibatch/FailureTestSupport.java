@@ -199,8 +199,14 @@ abstract class FailureTestSupport extends CamelTestSupport {
                         .isZero());
     }
 
-    /** Every (segment, attempt) pair of the batch metadata was created at most once. */
+    /**
+     * Every (segment, attempt) pair of the batch metadata was created at most once, and no request was executed by
+     * two batches (checked by content: the custom ids each batch ran) but for the resubmission of a request whose
+     * execution failed in a retryable way.
+     */
     protected void assertNoSegmentAttemptSubmittedTwice() {
+        ExecutionAudit.assertNoRequestExecutedTwice(sim);
+        ExecutionAudit.assertOneBatchPerSegmentAttempt(sim);
         Map<String, Integer> seen = new HashMap<>();
         for (Map<String, String> md : sim.stats().createdBatchMetadata()) {
             seen.merge(md.get(BatchEngine.META_SEGMENT) + "/" + md.get(BatchEngine.META_ATTEMPT), 1, Integer::sum);

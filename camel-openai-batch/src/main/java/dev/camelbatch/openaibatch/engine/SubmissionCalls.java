@@ -61,7 +61,7 @@ public final class SubmissionCalls {
         RetryPolicy policy = client.getConfig().getRetryPolicy();
         long start = System.nanoTime();
         for (int attempt = 1;; attempt++) {
-            if (mayHaveBeenSent) {
+            if (mayHaveBeenSent || attempt > 1) {
                 String found = findUpload(filename, startedAtMillis);
                 if (found != null) {
                     return found;
@@ -72,14 +72,12 @@ public final class SubmissionCalls {
                 stats.filesUploaded.incrementAndGet();
                 return f.getId();
             } catch (OutcomeUnknownException e) {
-                mayHaveBeenSent = true;
-                if (!waitBeforeLookingAgain(policy, attempt, start, e)) {
-                    String found = findUpload(filename, startedAtMillis);
-                    if (found != null) {
-                        return found;
-                    }
-                    throw e;
+                String found = findUpload(filename, startedAtMillis);
+                if (found != null) {
+                    return found;
                 }
+                // not there (yet): sent again after the policy's delay, looked for once more first
+                waitOrThrow(policy, attempt, start, e);
             }
         }
     }
@@ -96,7 +94,7 @@ public final class SubmissionCalls {
         RetryPolicy policy = client.getConfig().getRetryPolicy();
         long start = System.nanoTime();
         for (int attempt = 1;; attempt++) {
-            if (mayHaveBeenSent) {
+            if (mayHaveBeenSent || attempt > 1) {
                 Batch found = findBatch(labels, startedAtMillis);
                 if (found != null) {
                     return found;
@@ -107,14 +105,11 @@ public final class SubmissionCalls {
                 stats.batchesCreated.incrementAndGet();
                 return b;
             } catch (OutcomeUnknownException e) {
-                mayHaveBeenSent = true;
-                if (!waitBeforeLookingAgain(policy, attempt, start, e)) {
-                    Batch found = findBatch(labels, startedAtMillis);
-                    if (found != null) {
-                        return found;
-                    }
-                    throw e;
+                Batch found = findBatch(labels, startedAtMillis);
+                if (found != null) {
+                    return found;
                 }
+                waitOrThrow(policy, attempt, start, e);
             }
         }
     }
@@ -207,20 +202,19 @@ public final class SubmissionCalls {
         return false;
     }
 
-    /** Waits the policy's delay before the next lookup and attempt; false when the policy allows no more. */
-    private boolean waitBeforeLookingAgain(RetryPolicy policy, int attempt, long startNanos,
-            OutcomeUnknownException e) {
+    /** Waits the policy's delay before the next lookup and attempt; rethrows when the policy allows no more. */
+    private void waitOrThrow(RetryPolicy policy, int attempt, long startNanos, OutcomeUnknownException e) {
         Duration delay = policy.delayFor(attempt, e.getRetryAfter());
         if (!policy.allowsRetry(attempt, Duration.ofNanos(System.nanoTime() - startNanos), delay)) {
-            return false;
+            throw e;
         }
-        LOG.warn("openai-batch:{}: {}; looking it up in {} ms", name, e.getMessage(), delay.toMillis());
+        LOG.warn("openai-batch:{}: {}; not found at the service, looking again and sending it again in {} ms", name,
+                e.getMessage(), delay.toMillis());
         try {
             Thread.sleep(delay.toMillis());
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
-            return false;
+            throw e;
         }
-        return true;
     }
 }
