@@ -108,7 +108,7 @@ final class ApiHandler implements HttpHandler {
                 stats.poll(route.id());
             }
             Fault fault = faults.pick(route.call());
-            Responder out = new Responder(ex, Ids.request(), start, fault);
+            Responder out = new Responder(ex, Ids.request(), start, fault, faults);
             try {
                 if (fault != null && applyFault(fault, out, route)) {
                     return;
@@ -170,7 +170,7 @@ final class ApiHandler implements HttpHandler {
             case TRUNCATED_DOWNLOAD -> {
                 return false; // the Responder truncates the body
             }
-            case LOST_RESPONSE, SERVER_ERROR_AFTER_EFFECT -> {
+            case LOST_RESPONSE, SERVER_ERROR_AFTER_EFFECT, HELD_ANSWER -> {
                 return false; // the call is carried out; the Responder loses its answer
             }
             default -> throw new IllegalStateException(fault.name());
@@ -351,7 +351,7 @@ final class ApiHandler implements HttpHandler {
     // ------------------------------------------------------------------ admin
 
     private void admin(HttpExchange ex, String method, String path) throws IOException {
-        Responder out = new Responder(ex, Ids.request(), System.nanoTime(), null);
+        Responder out = new Responder(ex, Ids.request(), System.nanoTime(), null, faults);
         try {
             if (path.equals("/stats") && method.equals("GET")) {
                 out.json(200, sim.stats().toJson());

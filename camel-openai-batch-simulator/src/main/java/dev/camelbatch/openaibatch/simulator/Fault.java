@@ -24,10 +24,16 @@ public enum Fault {
      * The call is carried out, then answered HTTP 500 with OpenAI's {@code server_error} body instead of its real
      * answer: the call took effect, but the client is told it failed.
      */
-    SERVER_ERROR_AFTER_EFFECT;
+    SERVER_ERROR_AFTER_EFFECT,
+    /**
+     * The call is carried out, then its answer is held for {@link FaultInjector#slowResponseDelay()} before it is
+     * sent ({@link FaultInjector#answersHeld()} counts the holds as they begin): a test kills the client while the
+     * call has taken effect and the client does not know it yet.
+     */
+    HELD_ANSWER;
 
-    /** Whether the call is carried out before the fault hits ({@link #LOST_RESPONSE}, {@link #SERVER_ERROR_AFTER_EFFECT}). */
+    /** Whether the call is carried out before the fault hits (lost, replaced or held answers). */
     public boolean afterEffect() {
-        return this == LOST_RESPONSE || this == SERVER_ERROR_AFTER_EFFECT;
+        return this == LOST_RESPONSE || this == SERVER_ERROR_AFTER_EFFECT || this == HELD_ANSWER;
     }
 }

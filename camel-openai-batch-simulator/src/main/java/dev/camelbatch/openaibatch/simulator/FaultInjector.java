@@ -29,6 +29,7 @@ public final class FaultInjector {
     private final long seed;
     private Random random;
     private volatile Duration slowResponseDelay = Duration.ofSeconds(2);
+    private final java.util.concurrent.atomic.AtomicLong answersHeld = new java.util.concurrent.atomic.AtomicLong();
 
     FaultInjector(long seed) {
         this.seed = seed;
@@ -81,6 +82,19 @@ public final class FaultInjector {
 
     public Duration slowResponseDelay() {
         return slowResponseDelay;
+    }
+
+    /**
+     * How many answers {@link Fault#HELD_ANSWER} has begun to hold (each counted once its call has taken effect);
+     * not reset by {@link #clear()}.
+     */
+    public long answersHeld() {
+        return answersHeld.get();
+    }
+
+    void holdAnswer() throws InterruptedException {
+        answersHeld.incrementAndGet();
+        Thread.sleep(slowResponseDelay.toMillis());
     }
 
     /** Removes all rules and resets the counters and the random sequence. */

@@ -19,19 +19,34 @@ final class Responder {
     private final String requestId;
     private final long startNanos;
     private final boolean truncate;
-    private final Fault afterEffect;
+    private Fault afterEffect;
+    private final FaultInjector faults;
     int status;
 
-    Responder(HttpExchange exchange, String requestId, long startNanos, Fault fault) {
+    Responder(HttpExchange exchange, String requestId, long startNanos, Fault fault, FaultInjector faults) {
         this.exchange = exchange;
         this.requestId = requestId;
         this.startNanos = startNanos;
         this.truncate = fault == Fault.TRUNCATED_DOWNLOAD;
         this.afterEffect = fault != null && fault.afterEffect() ? fault : null;
+        this.faults = faults;
     }
 
-    /** The answer of a carried-out call is lost: the connection closes, or a 500 takes its place. */
-    private void loseAnswer(int realStatus) throws IOException {
+    /**
+     * The answer of a carried-out call is lost (the connection closes, or a 500 takes its place), or held before it
+     * is sent; true when the real answer is to be sent now.
+     */
+    private boolean loseAnswer(int realStatus) throws IOException {
+        if (afterEffect == Fault.HELD_ANSWER) {
+            afterEffect = null;
+            try {
+                faults.holdAnswer();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SimulatedFaultException("interrupted while holding the answer");
+            }
+            return true;
+        }
         if (afterEffect == Fault.LOST_RESPONSE) {
             throw new SimulatedFaultException("answer " + realStatus + " lost after the call took effect (injected)");
         }
@@ -42,6 +57,7 @@ final class Responder {
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);
         }
+        return false;
     }
 
     Headers headers() {
@@ -53,8 +69,7 @@ final class Responder {
     }
 
     void bytes(int status, String contentType, byte[] body) throws IOException {
-        if (afterEffect != null) {
-            loseAnswer(status);
+        if (afterEffect != null && !loseAnswer(status)) {
             return;
         }
         commonHeaders(status, contentType);
@@ -77,8 +92,7 @@ final class Responder {
 
     /** Streams a file from disk with its Content-Length. */
     void file(Path path, long size, String contentType) throws IOException {
-        if (afterEffect != null) {
-            loseAnswer(200);
+        if (afterEffect != null && !loseAnswer(200)) {
             return;
         }
         commonHeaders(200, contentType);

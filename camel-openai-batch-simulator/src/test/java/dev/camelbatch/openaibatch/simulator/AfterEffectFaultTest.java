@@ -88,6 +88,22 @@ class AfterEffectFaultTest {
     }
 
     @Test
+    void heldAnswerComesAfterTheCallTookEffect() throws Exception {
+        String fileId = http.upload(SimHttp.calculations(2));
+        sim.faults().slowResponseDelay(Duration.ofSeconds(1)).nextCalls("POST /v1/batches", 1, Fault.HELD_ANSWER);
+        long heldBefore = sim.faults().answersHeld();
+        var answer = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> http.createBatch(fileId, "/v1/chat/completions", null));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> sim.faults().answersHeld() == heldBefore + 1);
+        assertThat(sim.batchIds()).as("created while its answer is held").hasSize(1);
+        SimHttp.Resp r = answer.get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().get("id").asText()).isEqualTo(sim.batchIds().get(0));
+        sim.faults().slowResponseDelay(Duration.ofSeconds(2));
+    }
+
+    @Test
     void lostAnswersOnEveryStateChangingRoute() {
         BatchSimulator lossy = LOSSY.simulator();
         SimHttp h = new SimHttp(lossy);
