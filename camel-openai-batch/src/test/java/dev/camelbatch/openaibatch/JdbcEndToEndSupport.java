@@ -8,7 +8,6 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
@@ -143,12 +142,9 @@ abstract class JdbcEndToEndSupport extends CamelTestSupport {
         assertThat(out.getReceivedExchanges()).extracting(e -> e.getMessage().getHeader(OpenAIBatchConstants.CUSTOM_ID))
                 .doesNotHaveDuplicates().noneMatch(id -> id.toString().startsWith("bad-"));
 
-        Map<String, Integer> perSegmentAttempt = new HashMap<>();
-        for (Map<String, String> md : sim.stats().createdBatchMetadata()) {
-            perSegmentAttempt.merge(md.get(BatchEngine.META_SEGMENT) + "/" + md.get(BatchEngine.META_ATTEMPT), 1,
-                    Integer::sum);
-        }
-        assertThat(perSegmentAttempt.values()).as("batches per segment attempt").allMatch(c -> c == 1);
+        // by label (one batch per segment attempt) and by content (no request executed by two batches)
+        ExecutionAudit.assertNoRequestExecutedTwice(sim);
+        ExecutionAudit.assertOneBatchPerSegmentAttempt(sim);
 
         OpenAIBatchEndpoint ep = context.getEndpoint("openai-batch:reviews?dataSource=#myDataSource&tablePrefix="
                                                      + tablePrefix(), OpenAIBatchEndpoint.class);

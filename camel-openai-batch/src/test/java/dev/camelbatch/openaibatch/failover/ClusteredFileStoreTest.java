@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.ExecutionAudit;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,12 +87,9 @@ class ClusteredFileStoreTest {
             assertThat(JdbcFailoverTest.lines(shared.resolve("results-" + standby + ".log"))).isNotEmpty();
             assertThat(lines.size() - counts.size()).as("duplicates (the line in flight at the kill)")
                     .isLessThanOrEqualTo(1);
-            Map<String, Integer> perSegmentAttempt = new HashMap<>();
-            for (Map<String, String> md : sim.stats().createdBatchMetadata()) {
-                perSegmentAttempt.merge(md.get(BatchEngine.META_SEGMENT) + "/" + md.get(BatchEngine.META_ATTEMPT), 1,
-                        Integer::sum);
-            }
-            assertThat(perSegmentAttempt.values()).as("batches per segment attempt").allMatch(c -> c == 1);
+            // by label (one batch per segment attempt) and by content (no request executed by two batches)
+            ExecutionAudit.assertNoRequestExecutedTwice(sim);
+            ExecutionAudit.assertOneBatchPerSegmentAttempt(sim);
         } finally {
             for (Process p : nodes) {
                 p.destroyForcibly().waitFor();

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
-import dev.camelbatch.openaibatch.engine.BatchEngine;
+import dev.camelbatch.openaibatch.ExecutionAudit;
 import dev.camelbatch.openaibatch.engine.TestDatabases;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.h2.jdbcx.JdbcConnectionPool;
@@ -161,13 +161,9 @@ class JdbcFailoverTest {
             assertThat(resent).as("second results of requests sent again: only the one A was sending")
                     .isLessThanOrEqualTo(1);
 
-            Map<String, Integer> perSegmentAttempt = new HashMap<>();
-            for (Map<String, String> md : sim.stats().createdBatchMetadata()) {
-                perSegmentAttempt.merge(md.get(BatchEngine.META_SEGMENT) + "/" + md.get(BatchEngine.META_ATTEMPT), 1,
-                        Integer::sum);
-            }
-            assertThat(perSegmentAttempt).as("batches per segment attempt").allSatisfy((k, v) ->
-                    assertThat(v).as(k).isEqualTo(1));
+            // by label (one batch per segment attempt) and by content (no request executed by two batches)
+            ExecutionAudit.assertNoRequestExecutedTwice(sim);
+            ExecutionAudit.assertOneBatchPerSegmentAttempt(sim);
 
             // A's unfinished segments were finished by the others once its leases expired
             if ("submitting".equals(point)) {
