@@ -10,6 +10,7 @@ import java.util.Set;
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.UsageTotals;
+import dev.camelbatch.openaibatch.simulator.Fault;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
@@ -56,6 +57,43 @@ class OperationTrackedSubmitTest extends OperationsSupport {
                 .hasMessageContaining("tracked by openai-batch:idle").hasMessageContaining("SUBMITTED");
         assertThat(((OpenAIBatchOperationException) del.getException()).getReason())
                 .isEqualTo(OpenAIBatchOperationException.Reason.CONFLICT);
+    }
+
+    /**
+     * The create's answer is lost and the batch cannot be looked up (listing fails): the submission reports the
+     * outcome as unknown and leaves the segment to the engine, which finds the batch once listing works again; the
+     * batch is neither thrown away nor made twice, and its lines come out once.
+     */
+    @Test
+    void aCreateWhoseOutcomeIsUnknownIsLeftToTheEngine() throws Exception {
+        sim.reset();
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("openai-batch:unknown").to("mock:unknownLines");
+            }
+        });
+        MockEndpoint lines = getMockEndpoint("mock:unknownLines");
+        lines.expectedMessageCount(3);
+        sim.faults().nextCalls("POST /v1/batches", 1, Fault.LOST_RESPONSE)
+                .nextCalls("GET /v1/batches", 1_000, Fault.SERVER_ERROR_500);
+        Exchange ex = call("openai-batch:unknown?operation=submit", jsonl("u", 3, "gpt-4o-mini"), null);
+
+        assertThat(ex.getException()).isInstanceOf(OpenAIBatchOperationException.class)
+                .hasMessageContaining("may have been created");
+        assertThat(((OpenAIBatchOperationException) ex.getException()).getReason())
+                .isEqualTo(OpenAIBatchOperationException.Reason.OUTCOME_UNKNOWN);
+        assertThat(sim.batchIds()).as("the batch exists").hasSize(1);
+        String batchId = sim.batchIds().get(0);
+        assertThat(sim.batch(batchId).path("status").asText()).as("its input file was kept")
+                .isNotEqualTo("failed");
+
+        sim.faults().clear();
+        lines.assertIsSatisfied(30_000);
+        assertThat(lines.getReceivedExchanges()).extracting(e -> e.getMessage().getHeader(OpenAIBatchConstants.BATCH_ID))
+                .containsOnly(batchId);
+        assertThat(sim.stats().batchesCreated()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sim.stats().filesStored()).isZero());
     }
 
     @Test
