@@ -22,6 +22,13 @@ import org.slf4j.LoggerFactory;
  */
 public class OpenAIBatchProducer extends DefaultProducer {
 
+    /**
+     * Exchange property (suffixed with the endpoint name) holding the custom id generated for a request until its
+     * append is done: a redelivery of the exchange uses it again, so that a request stored by a try that then failed
+     * is not spooled a second time under a new id.
+     */
+    static final String PENDING_CUSTOM_ID = "CamelOpenAIBatchPendingCustomId.";
+
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchProducer.class);
 
     private final OpenAIBatchEndpoint endpoint;
@@ -101,13 +108,30 @@ public class OpenAIBatchProducer extends DefaultProducer {
             sealed = r.sealed;
             count = r.count;
         } else {
-            RequestConverter.Converted c = converter.single(exchange, model, customId, carried);
-            sealed = runtime.store().append(converter.wireEndpoint(), c.model(), List.of(c.record()), limits);
-            count = 1;
-            if (customIdHeader != c.record().customId()) {
-                // generated, or given as another CharSequence (a given String is already the header's value)
-                exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, c.record().customId());
+            String pendingKey = PENDING_CUSTOM_ID + endpoint.getName();
+            String pending = customId == null ? exchange.getProperty(pendingKey, String.class) : null;
+            if (pending != null && runtime.store().containsCustomId(pending)) {
+                // an earlier try of this exchange stored the request, then failed (Camel redelivers the message as
+                // it was before that try, without the header): it is spooled, once
+                exchange.removeProperty(pendingKey);
+                exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, pending);
+                sealed = List.of();
+            } else {
+                RequestConverter.Converted c = converter.single(exchange, model,
+                        pending != null ? pending : customId, carried);
+                String id = c.record().customId();
+                if (customId == null) {
+                    // generated: kept on the exchange (its properties outlive a redelivery) until the append is done
+                    exchange.setProperty(pendingKey, id);
+                }
+                sealed = runtime.store().append(converter.wireEndpoint(), c.model(), List.of(c.record()), limits);
+                exchange.removeProperty(pendingKey);
+                if (customIdHeader != id) {
+                    // generated, or given as another CharSequence (a given String is already the header's value)
+                    exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, id);
+                }
             }
+            count = 1;
         }
         exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, count);
         boolean flush = flushRequested
