@@ -20,6 +20,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * the consumer is stopped and started again in the middle of the batch without the sorted file (as on a node taking
  * over).
  */
+@Timeout(300)
 class EmitInOrderTest extends CamelTestSupport {
 
     static BatchSimulator sim;

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +13,7 @@ import static org.awaitility.Awaitility.await;
  * A batch cancelled by a user while it runs: the finished lines come out as results, the unfinished ones as errors
  * with code {@code batch_cancelled}, and nothing is resubmitted.
  */
+@Timeout(300)
 class FailureCancelledTest extends FailureTestSupport {
 
     @Test

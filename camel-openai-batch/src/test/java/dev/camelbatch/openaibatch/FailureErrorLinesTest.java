@@ -9,6 +9,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,6 +20,7 @@ import static org.awaitility.Awaitility.await;
  * message. With errorHandling=headers (default) they are normal exchanges with error headers; with
  * errorHandling=exception they go to the route's error handler (here a dead letter channel) and not down the route.
  */
+@Timeout(300)
 class FailureErrorLinesTest extends FailureTestSupport {
 
     private static final Set<String> RETRYABLE = Set.of("el-2", "el-5");

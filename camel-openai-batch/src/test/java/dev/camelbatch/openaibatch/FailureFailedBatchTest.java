@@ -15,6 +15,7 @@ import dev.camelbatch.openaibatch.engine.SpoolRecord;
 import dev.camelbatch.openaibatch.engine.TokenEstimator;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -24,6 +25,7 @@ import static org.awaitility.Awaitility.await;
  * maxEnqueuedTokens keeps the component under a known quota; errors naming lines fail those requests only and
  * resubmit the rest; anything else is retried a bounded number of times, then every request comes out as an error.
  */
+@Timeout(300)
 class FailureFailedBatchTest extends FailureTestSupport {
 
     @Test

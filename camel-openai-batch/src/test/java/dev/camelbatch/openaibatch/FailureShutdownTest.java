@@ -6,6 +6,7 @@ import java.util.Set;
 
 import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -14,6 +15,7 @@ import static org.awaitility.Awaitility.await;
  * Stopping the CamelContext while batches are in flight leaves every one resumable: a new context on the same store
  * finishes them without creating any batch twice. With cancelOnStop=true the batches in flight are cancelled.
  */
+@Timeout(300)
 class FailureShutdownTest extends FailureTestSupport {
 
     private boolean anyInProgress() {

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * call, default 1: every fault reaches the engine) change the run.
  */
 @Tag("soak")
+@Timeout(3600)
 class FailureSoakLargeTest extends FailureSoakSupport {
 
     @Test

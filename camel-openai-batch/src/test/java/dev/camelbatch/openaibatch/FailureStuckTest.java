@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.camel.Exchange;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -14,6 +15,7 @@ import static org.awaitility.Awaitility.await;
  * A batch that stops making progress: reported (WARN log, STUCK event); with cancelStuckBatches=true it is
  * cancelled and its unfinished requests are resubmitted and complete.
  */
+@Timeout(300)
 class FailureStuckTest extends FailureTestSupport {
 
     private String stickFirstBatchAfterProgress() {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * batches check of a name (a stuck batch DOWN with its id in the details, UP again once it moves; a spool that nothing
  * drains).
  */
+@Timeout(300)
 class OpenAIBatchHealthCheckTest {
 
     static final String KEY = "sk-test-health";

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * The dev console (text and JSON), the Micrometer meters and the JMX attributes of a name, after requests went
  * through real batches on the simulator (one of them a failed request) and while a batch is in flight.
  */
+@Timeout(300)
 class OpenAIBatchObservabilityTest {
 
     static final String KEY = "sk-test-observability";

@@ -9,6 +9,7 @@ import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static dev.camelbatch.openaibatch.OpenAIBatchConstants.BATCH_ID;
 import static dev.camelbatch.openaibatch.OpenAIBatchConstants.OPERATION;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The explicit operations on the simulator: submit (untracked), retrieve, wait, cancel, list, results, errors. */
+@Timeout(300)
 class OperationBatchTest extends OperationsSupport {
 
     private static final String OPS = "openai-batch:ops?track=false";

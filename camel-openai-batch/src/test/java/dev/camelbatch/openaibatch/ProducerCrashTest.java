@@ -32,6 +32,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * carried headers, no torn line, and no part of an unacknowledged document. Three lives with different kill delays
  * on the same store.
  */
+@Timeout(600)
 class ProducerCrashTest extends CamelTestSupport {
 
     private static final Pattern DOC_ID = Pattern.compile("(.*d-\\d+)-(\\d+)");

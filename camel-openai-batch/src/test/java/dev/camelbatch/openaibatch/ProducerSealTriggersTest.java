@@ -19,6 +19,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * requests of different models never share a segment. (The time trigger needs the engine: see
  * {@link ProducerWithConsumerTest}.)
  */
+@Timeout(300)
 class ProducerSealTriggersTest extends CamelTestSupport {
 
     @TempDir

@@ -23,6 +23,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,6 +33,7 @@ import static org.awaitility.Awaitility.await;
  * The producer with a running consumer on the simulator: the time trigger (sealing by batchTimeout happens in the
  * engine), and carried headers that are stored beside the requests, never uploaded, and restored with their types.
  */
+@Timeout(300)
 class ProducerWithConsumerTest extends CamelTestSupport {
 
     static final String KEY = "sk-test-producer";

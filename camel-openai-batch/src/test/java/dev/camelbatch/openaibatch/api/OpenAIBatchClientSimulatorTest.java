@@ -19,6 +19,7 @@ import dev.camelbatch.openaibatch.simulator.Fault;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The client against the in-process OpenAI Batch simulator: full round trips and every simulator fault. */
+@Timeout(300)
 class OpenAIBatchClientSimulatorTest {
 
     private static final String KEY = "sk-test-SECRETKEY-1234567890";

@@ -23,6 +23,7 @@ import com.sun.net.httpserver.HttpsServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * TLS: the JVM default trust store rejects a self-signed server, a given SSLContext is used, host names are verified
  * unless trust-all is explicitly chosen. Certificates are made with the JDK's keytool.
  */
+@Timeout(300)
 class OpenAIBatchClientTlsTest {
 
     private static final char[] PASSWORD = "changeit".toCharArray();

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static dev.camelbatch.openaibatch.api.StubServer.batchJson;
@@ -35,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Wire-level tests of {@link OpenAIBatchClient} against scripted loopback servers. */
+@Timeout(300)
 class OpenAIBatchClientWireTest {
 
     private static final String KEY = "sk-test-wire-0123456789";

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>
  * Runs {@code crash.runs} kills (default 8 in the normal build; {@code -Dcrash.runs=100} for the full suite).
  */
+@Timeout(600)
 class CrashRecoveryTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(CrashRecoveryTest.class);

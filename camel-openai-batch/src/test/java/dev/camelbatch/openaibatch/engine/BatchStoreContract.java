@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * duplicates, all-or-nothing documents, restart, state transitions, checkpoints, completion, history, and (for the
  * stores shared by several nodes) leases with expiry and takeover.
  */
+@Timeout(300)
 abstract class BatchStoreContract {
 
     static final ObjectMapper MAPPER = OpenAIJson.mapper();
