@@ -61,9 +61,10 @@ class FailureRemoteErrorsTest extends FailureTestSupport {
 
         List<String> ids = sendCalculations("au-", 12);
 
-        // the engine tries, is refused, and then only probes
+        // the engine tries, is refused, and then only probes (one batch list call per probe, refused too)
         await().atMost(Duration.ofSeconds(10)).until(() -> engine().authProblem() != null);
-        Thread.sleep(500);
+        long probes = sim.stats().calls("GET /v1/batches");
+        await().atMost(Duration.ofSeconds(20)).until(() -> sim.stats().calls("GET /v1/batches") >= probes + 3);
         assertThat(engine().authProblem()).startsWith("401");
         assertThat(sim.stats().batchesCreated()).isZero();
         assertThat(sim.stats().calls("POST /v1/files")).isEqualTo(1);
