@@ -347,8 +347,13 @@ class OpenAIBatchClientSimulatorTest {
             assertThat(last[0].batchStatus()).isEqualTo(BatchStatus.COMPLETED);
             assertThat(read(c.downloadFileContent(last[0].getOutputFileId()))).contains("a-0", "a-1", "a-2");
 
+            // the client in Azure mode sent the key in the api-key header; as a bearer token it is refused
             try (OpenAIBatchClient bearer = client(azure.baseUrl(), x -> { })) {
-                assertThatThrownBy(() -> bearer.listBatches(null, 1)).isInstanceOf(OpenAIApiException.class);
+                assertThatThrownBy(() -> bearer.listBatches(null, 1)).isInstanceOf(OpenAIAuthenticationException.class)
+                        .satisfies(t -> {
+                            assertThat(((OpenAIApiException) t).getHttpStatus()).isEqualTo(401);
+                            assertThat(((OpenAIApiException) t).getApiMessage()).contains("Access token");
+                        });
             }
         }
     }
