@@ -12,11 +12,13 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Azure OpenAI mode (api-key header, api-version, endpoints without /v1) end to end on the simulator's Azure mode. */
+@Timeout(300)
 class AzureEndToEndTest extends CamelTestSupport {
 
     static BatchSimulator sim;

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.CatalogCamelContext;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The option and header tables of {@code openai-batch-component.adoc} are rendered from the generated component
  * JSON. This test fails when they are out of date; {@code -Dopenai-batch.update-docs=true} rewrites them.
  */
+@Timeout(300)
 class ComponentDocsTest extends CamelTestSupport {
 
     private static final Path DOC = Path.of("src/main/docs/openai-batch-component.adoc");

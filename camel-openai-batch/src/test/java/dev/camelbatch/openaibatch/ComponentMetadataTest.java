@@ -10,6 +10,7 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.spi.PropertyConfigurer;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The jar carries the generated Camel metadata: component JSON with every option and header, configurers and the
  * URI factory, found through the CamelContext like any Camel component.
  */
+@Timeout(300)
 class ComponentMetadataTest extends CamelTestSupport {
 
     @Test

@@ -16,6 +16,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the useful content (text, vector, moderation result), the body as JSON text or a Map, the raw line; and the usage
  * headers of chat (prompt/completion) and responses (input/output) alike.
  */
+@Timeout(300)
 class ConsumerOutputFormatTest extends CamelTestSupport {
 
     static final ObjectMapper MAPPER = new ObjectMapper();

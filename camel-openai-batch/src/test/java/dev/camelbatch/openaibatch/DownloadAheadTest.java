@@ -20,6 +20,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,6 +30,7 @@ import static org.awaitility.Awaitility.await;
  * While one finished batch is emitted, the output file of the next one is downloaded on a thread of its own; every
  * line still comes out once, batch after batch, and the work directory is empty at the end.
  */
+@Timeout(300)
 class DownloadAheadTest extends CamelTestSupport {
 
     static BatchSimulator sim;

@@ -16,6 +16,7 @@ import dev.camelbatch.openaibatch.engine.SpoolRecord;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -26,6 +27,7 @@ import static org.awaitility.Awaitility.await;
  * line of the output file that reports an HTTP error is one too; in request order the lines come in the order of the
  * requests, whichever file they are in.
  */
+@Timeout(300)
 class EmitInOrderHandmadeFilesTest extends FailureTestSupport {
 
     @ParameterizedTest

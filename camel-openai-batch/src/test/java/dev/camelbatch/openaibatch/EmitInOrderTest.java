@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -20,6 +21,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +33,7 @@ import static org.awaitility.Awaitility.await;
  * the consumer is stopped and started again in the middle of the batch without the sorted file (as on a node taking
  * over).
  */
+@Timeout(300)
 class EmitInOrderTest extends CamelTestSupport {
 
     static BatchSimulator sim;
@@ -126,7 +129,8 @@ class EmitInOrderTest extends CamelTestSupport {
         }
         context.getRouteController().startRoute("retry-consumer");
         await().atMost(Duration.ofSeconds(60)).until(() -> retryDelivered.size() >= n);
-        Thread.sleep(300);
+        // every segment done: nothing is delivered any more, a line delivered twice would be in the list by now
+        awaitDone("openai-batch:ordered-retry?model=gpt-4o-mini&maxRequestsPerBatch=60&batchTimeout=100000");
 
         assertThat(retryDelivered).extracting(Delivered::customId).containsExactlyInAnyOrderElementsOf(sent);
         Map<String, List<Delivered>> byBatch = new LinkedHashMap<>();
@@ -170,8 +174,14 @@ class EmitInOrderTest extends CamelTestSupport {
         Files.delete(sorted.get(0));
         context.getRouteController().startRoute("consumer");
         await().atMost(Duration.ofSeconds(30)).until(() -> delivered.size() >= n);
-        Thread.sleep(300);
+        awaitDone("openai-batch:ordered?model=gpt-4o-mini&maxRequestsPerBatch=120&batchTimeout=100000");
         assertThat(failedOnce).isTrue();
         assertThat(delivered).containsExactlyElementsOf(expected);
+    }
+
+    /** Waits until every segment of the name is done (emitted and cleaned up). */
+    private void awaitDone(String producerUri) throws Exception {
+        BatchStore store = Spool.store(context, producerUri);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.segments().isEmpty());
     }
 }

@@ -5,11 +5,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Every request of a batch fails: the batch completes with no output file and only the error file is read. */
+@Timeout(300)
 class FailureAllLinesFailedTest extends FailureTestSupport {
 
     @Test

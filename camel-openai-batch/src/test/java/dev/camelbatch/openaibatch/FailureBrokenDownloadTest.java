@@ -16,6 +16,7 @@ import dev.camelbatch.openaibatch.engine.SpoolRecord;
 import dev.camelbatch.openaibatch.simulator.Fault;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -25,6 +26,7 @@ import static org.awaitility.Awaitility.await;
  * not parse comes out as an error exchange carrying the raw text, and a request that no line answers comes out as an
  * error under its own custom id.
  */
+@Timeout(300)
 class FailureBrokenDownloadTest extends FailureTestSupport {
 
     @Test

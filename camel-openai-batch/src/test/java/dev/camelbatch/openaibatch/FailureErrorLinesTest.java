@@ -9,6 +9,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,6 +20,7 @@ import static org.awaitility.Awaitility.await;
  * message. With errorHandling=headers (default) they are normal exchanges with error headers; with
  * errorHandling=exception they go to the route's error handler (here a dead letter channel) and not down the route.
  */
+@Timeout(300)
 class FailureErrorLinesTest extends FailureTestSupport {
 
     private static final Set<String> RETRYABLE = Set.of("el-2", "el-5");
@@ -113,8 +115,8 @@ class FailureErrorLinesTest extends FailureTestSupport {
         List<String> ids = sendMixed();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> out.getReceivedCounter() + dead.getReceivedCounter() >= 8);
+        // every segment done: every line has been delivered, to the route or to the dead letter channel
         awaitIdle(context, Duration.ofSeconds(10));
-        Thread.sleep(100);
         assertThat(out.getReceivedCounter()).isEqualTo(5);
         assertThat(dead.getReceivedCounter()).isEqualTo(3);
         // the normal route never saw an error line

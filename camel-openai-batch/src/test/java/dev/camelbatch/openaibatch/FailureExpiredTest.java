@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +13,7 @@ import static org.awaitility.Awaitility.await;
  * A batch that expires (the 24 h window, here after 2 steps of 3 requests): the finished lines come out once, the
  * {@code batch_expired} ones are resubmitted as attempt 2, or come out as errors once the attempts are used up.
  */
+@Timeout(300)
 class FailureExpiredTest extends FailureTestSupport {
 
     @Test

@@ -7,6 +7,7 @@ import dev.camelbatch.openaibatch.simulator.Fault;
 import org.apache.camel.CamelContext;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -16,6 +17,7 @@ import static org.awaitility.Awaitility.await;
  * backoff; a refused key (401) stops submissions with one clear ERROR until a working key is used, and nothing
  * spooled is lost.
  */
+@Timeout(300)
 class FailureRemoteErrorsTest extends FailureTestSupport {
 
     /** 30 % of all calls fail: a third each 429, 500 and connection reset (independent draws, in this order). */
@@ -59,9 +61,10 @@ class FailureRemoteErrorsTest extends FailureTestSupport {
 
         List<String> ids = sendCalculations("au-", 12);
 
-        // the engine tries, is refused, and then only probes
+        // the engine tries, is refused, and then only probes (one batch list call per probe, refused too)
         await().atMost(Duration.ofSeconds(10)).until(() -> engine().authProblem() != null);
-        Thread.sleep(500);
+        long probes = sim.stats().calls("GET /v1/batches");
+        await().atMost(Duration.ofSeconds(20)).until(() -> sim.stats().calls("GET /v1/batches") >= probes + 3);
         assertThat(engine().authProblem()).startsWith("401");
         assertThat(sim.stats().batchesCreated()).isZero();
         assertThat(sim.stats().calls("POST /v1/files")).isEqualTo(1);

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * failing before they are handled) change the run.
  */
 @Tag("soak")
+@Timeout(3600)
 class FailureSoakLargeTest extends FailureSoakSupport {
 
     @Test

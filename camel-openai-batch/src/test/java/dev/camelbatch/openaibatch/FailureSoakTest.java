@@ -3,6 +3,7 @@ package dev.camelbatch.openaibatch;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with 30 % of the answers of every POST and DELETE lost after the call took effect; both with 5 % of the downloads
  * cut short and one forced expiry. The long one is {@link FailureSoakLargeTest}.
  */
+@Timeout(600)
 class FailureSoakTest extends FailureSoakSupport {
 
     @Test

@@ -18,6 +18,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,6 +29,7 @@ import static org.awaitility.Awaitility.await;
  * ({@code dataSource}): single requests, a JSONL document, a document refused for a duplicate found in a later
  * chunk (with its line number), carried headers, and the store empty at the end.
  */
+@Timeout(300)
 abstract class JdbcEndToEndSupport extends CamelTestSupport {
 
     static BatchSimulator sim;

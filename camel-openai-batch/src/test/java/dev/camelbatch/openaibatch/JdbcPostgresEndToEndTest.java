@@ -7,7 +7,10 @@ import org.h2.jdbcx.JdbcConnectionPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** End to end with the store in the PostgreSQL server of the tests (skipped loudly without one, failed in CI). */
+/**
+ * End to end with the store in the PostgreSQL server of the tests ({@link TestDatabases}: skipped with a warning
+ * without one, failed under CI=true).
+ */
 class JdbcPostgresEndToEndTest extends JdbcEndToEndSupport {
 
     static JdbcConnectionPool db;

@@ -13,10 +13,12 @@ import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.util.CaseInsensitiveMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The consumer's lazily filled header map behaves as Camel's case-insensitive map filled with the same puts. */
+@Timeout(300)
 class LineHeadersTest {
 
     private static final List<Object[]> PAIRS = List.of(

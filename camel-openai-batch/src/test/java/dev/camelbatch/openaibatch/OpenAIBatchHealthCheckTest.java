@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * batches check of a name (a stuck batch DOWN with its id in the details, UP again once it moves; a spool that nothing
  * drains).
  */
+@Timeout(300)
 class OpenAIBatchHealthCheckTest {
 
     static final String KEY = "sk-test-health";
@@ -37,6 +39,8 @@ class OpenAIBatchHealthCheckTest {
     static final AtomicInteger DIRS = new AtomicInteger();
 
     CamelContext context;
+    /** The simulator of the test's context: the shared one unless the test sets its own. */
+    BatchSimulator target;
 
     @BeforeAll
     static void startSimulator() {
@@ -61,7 +65,7 @@ class OpenAIBatchHealthCheckTest {
         context = new DefaultCamelContext();
         OpenAIBatchComponent component = new OpenAIBatchComponent();
         component.getConfiguration().setApiKey(apiKey);
-        component.getConfiguration().setBaseUrl(sim.baseUrl());
+        component.getConfiguration().setBaseUrl((target != null ? target : sim).baseUrl());
         component.getConfiguration().setStoreDirectory(baseDir.resolve("s" + DIRS.incrementAndGet()).toString());
         component.setHealthCheckApiCacheTime(0);
         if (more != null) {
@@ -139,34 +143,36 @@ class OpenAIBatchHealthCheckTest {
 
     @Test
     void stuckBatchIsDownWithItsIdThenUpAgain() throws Exception {
-        start(KEY, c -> c.setHealthCheckMaxBatchIdleTime(300), routes("hc-stuck", ""));
-        String id = "openai-batch-batches-hc-stuck";
-        assertThat(result(id).getState()).isEqualTo(HealthCheck.State.UP);
-        int before = sim.batchIds().size();
-        for (int i = 0; i < 12; i++) {
-            int k = i;
-            context.createProducerTemplate().send("direct:in", e -> {
-                e.getMessage().setBody("Calculate: 1 + " + k + " = ");
-                e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, k == 11);
-            });
-        }
-        // stuck as soon as it exists (one request per 20 ms step: it is far from finished then)
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1))
-                .until(() -> sim.batchIds().size() > before);
-        String batchId = sim.batchIds().get(before);
-        sim.makeStuck(batchId);
-        assertThat(sim.batch(batchId).path("status").asText()).isIn("validating", "in_progress");
-        await().atMost(Duration.ofSeconds(10)).until(() -> result(id).getState() == HealthCheck.State.DOWN);
-        HealthCheck.Result r = result(id);
-        assertThat(r.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("without progress")
-                .contains(batchId));
-        assertThat(r.getDetails()).containsEntry("batches.stuck", 1).containsEntry("batches.in.flight", 1);
-        assertThat((String) r.getDetails().get("batches.stuck.ids")).contains(batchId).contains("/12");
-        // the API is fine meanwhile
-        assertThat(result("consumer:results").getState()).isEqualTo(HealthCheck.State.UP);
+        // a simulator that moves the batch only when the test steps it: it stays without progress until then
+        try (BatchSimulator manual = BatchSimulator.builder().apiKey(KEY).port(0).stepDelay(ManualBatches.NEVER)
+                .linesPerStep(1).build().start()) {
+            target = manual;
+            start(KEY, c -> c.setHealthCheckMaxBatchIdleTime(300), routes("hc-stuck", ""));
+            String id = "openai-batch-batches-hc-stuck";
+            assertThat(result(id).getState()).isEqualTo(HealthCheck.State.UP);
+            for (int i = 0; i < 12; i++) {
+                int k = i;
+                context.createProducerTemplate().send("direct:in", e -> {
+                    e.getMessage().setBody("Calculate: 1 + " + k + " = ");
+                    e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, k == 11);
+                });
+            }
+            String batchId = ManualBatches.awaitBatch(manual, 0);
+            ManualBatches.stepToCompleted(manual, batchId, 2);
+            await().atMost(Duration.ofSeconds(20)).until(() -> result(id).getState() == HealthCheck.State.DOWN);
+            HealthCheck.Result r = result(id);
+            assertThat(r.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("without progress")
+                    .contains(batchId));
+            assertThat(r.getDetails()).containsEntry("batches.stuck", 1).containsEntry("batches.in.flight", 1);
+            assertThat((String) r.getDetails().get("batches.stuck.ids")).contains(batchId).contains("/12");
+            // the API is fine meanwhile
+            assertThat(result("consumer:results").getState()).isEqualTo(HealthCheck.State.UP);
 
-        sim.unstuck(batchId);
-        await().atMost(Duration.ofSeconds(20)).until(() -> result(id).getState() == HealthCheck.State.UP);
+            ManualBatches.stepToEnd(manual, batchId);
+            await().atMost(Duration.ofSeconds(20)).until(() -> result(id).getState() == HealthCheck.State.UP);
+            context.stop();
+            context = null;
+        }
     }
 
     @Test

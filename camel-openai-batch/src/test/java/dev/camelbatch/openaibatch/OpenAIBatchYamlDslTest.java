@@ -12,6 +12,7 @@ import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A YAML DSL route file (src/test/resources/yaml/openai-batch-routes.yaml, the one the component docs show) with an
  * openai-batch producer and consumer runs end to end on the simulator.
  */
+@Timeout(300)
 class OpenAIBatchYamlDslTest {
 
     @TempDir

@@ -14,6 +14,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.StreamCache;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * results of a batch of 50 000 requests arrives as a stream that the streaming splitter reads line by line: the body
  * is the HTTP download itself, neither a byte array nor a stream cache, so nothing holds the file in memory.
  */
+@Timeout(300)
 class OperationResultsTest extends OperationsSupport {
 
     static final int N = 50_000;

@@ -15,6 +15,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -23,6 +24,7 @@ import static org.awaitility.Awaitility.await;
  * submit with track=true: the consumer of the same name emits the lines of the submitted batches and deletes their
  * files like any other; its batch events carry progress, usage and cost; the running totals add up.
  */
+@Timeout(300)
 class OperationTrackedSubmitTest extends OperationsSupport {
 
     @Override

@@ -22,6 +22,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * segments cut exactly at the limit, and a duplicate id refused for all but one of the senders. Also: a store
  * directory held by another store instance is refused with a clear message.
  */
+@Timeout(300)
 class ProducerConcurrencyTest extends CamelTestSupport {
 
     @TempDir

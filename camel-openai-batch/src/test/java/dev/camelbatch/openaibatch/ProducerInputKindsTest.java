@@ -25,12 +25,14 @@ import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Every kind of body the producer accepts, the model and custom_id rules, body parameter defaults, permissions. */
+@Timeout(300)
 class ProducerInputKindsTest extends CamelTestSupport {
 
     @TempDir

@@ -21,6 +21,7 @@ import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * segment continues to take requests, custom ids stay reserved, and the sealed segments are submitted once a consumer
  * runs.
  */
+@Timeout(300)
 class ProducerRestartTest extends CamelTestSupport {
 
     static final String KEY = "sk-test-restart";

@@ -21,6 +21,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ import static org.awaitility.Awaitility.await;
  * Each validation error fails only its own exchange with a specific exception that names the field and the limit;
  * nothing of the bad request is stored and the next valid request succeeds.
  */
+@Timeout(300)
 class ProducerValidationTest extends CamelTestSupport {
 
     @TempDir

@@ -13,6 +13,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * path makes (body from the prompt, validated, serialised), for every endpoint, with and without a system message,
  * on Azure's classic API too.
  */
+@Timeout(300)
 class RequestConverterDirectTest {
 
     private static final ObjectMapper MAPPER = OpenAIJson.mapper();

@@ -7,10 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Generated custom ids: version-4 UUIDs, unique across threads. */
+@Timeout(120)
 class RequestConverterIdTest {
 
     @Test

@@ -29,6 +29,7 @@ import org.apache.camel.Message;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultMessage;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * figures computed by hand: batch.usage when present, else the lines' usage (cached and reasoning kept apart), and a
  * model without a price.
  */
+@Timeout(300)
 class UsageMonitorTest {
 
     static final ObjectMapper MAPPER = new ObjectMapper();

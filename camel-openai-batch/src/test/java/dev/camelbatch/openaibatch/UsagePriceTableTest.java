@@ -11,12 +11,14 @@ import dev.camelbatch.openaibatch.engine.UsageCost;
 import dev.camelbatch.openaibatch.engine.UsageTable;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The price table (defaults, prefix matching, overrides) and costs against figures computed by hand. */
+@Timeout(300)
 class UsagePriceTableTest {
 
     @TempDir

@@ -11,6 +11,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * micrometer-core is optional: with a class loader that cannot see it, the component's classes load, a route spools
  * requests, and the Micrometer binding is never loaded.
  */
+@Timeout(300)
 class WithoutMicrometerTest {
 
     @TempDir

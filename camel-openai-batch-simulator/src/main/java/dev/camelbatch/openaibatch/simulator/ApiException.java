@@ -2,7 +2,10 @@ package dev.camelbatch.openaibatch.simulator;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** An API error that is rendered as OpenAI's error shape: {@code {"error":{message,type,param,code}}}. */
+/**
+ * An API error that is rendered as OpenAI's error shape: {@code {"error":{message,type,param,code}}}; Azure OpenAI's
+ * access errors have a shape of their own, {@code {"error":{code,message}}} ({@link #azureAccessDenied}).
+ */
 final class ApiException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
@@ -11,13 +14,24 @@ final class ApiException extends RuntimeException {
     final String type;
     final String param;
     final String code;
+    private final boolean azureShape;
 
     ApiException(int status, String message, String type, String param, String code) {
+        this(status, message, type, param, code, false);
+    }
+
+    private ApiException(int status, String message, String type, String param, String code, boolean azureShape) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.azureShape = azureShape;
+    }
+
+    /** A 401 as Azure OpenAI answers it: {@code {"error":{"code":"401","message":...}}}. */
+    static ApiException azureAccessDenied(String message) {
+        return new ApiException(401, message, null, null, "401", true);
     }
 
     static ApiException badRequest(String message, String param, String code) {
@@ -29,6 +43,11 @@ final class ApiException extends RuntimeException {
     }
 
     ObjectNode toJson() {
+        if (azureShape) {
+            ObjectNode root = Json.object();
+            root.putObject("error").put("code", code).put("message", getMessage());
+            return root;
+        }
         return errorBody(getMessage(), type, param, code);
     }
 

@@ -178,31 +178,57 @@ final class ApiHandler implements HttpHandler {
     }
 
     private void authenticate(HttpExchange ex) {
+        if (cfg.azureMode()) {
+            authenticateAzure(ex);
+            return;
+        }
         String key = cfg.apiKey();
         if (key == null) {
             return;
         }
         String provided = null;
-        if (cfg.azureMode()) {
-            provided = ex.getRequestHeaders().getFirst("api-key");
-        }
-        if (provided == null) {
-            String auth = ex.getRequestHeaders().getFirst("Authorization");
-            if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                provided = auth.substring(7).trim();
-            }
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            provided = auth.substring(7).trim();
         }
         if (provided == null || provided.isEmpty()) {
-            throw new ApiException(401, cfg.azureMode()
-                    ? "Access denied due to a missing API key. Provide the key in the 'api-key' header."
-                    : "You didn't provide an API key. You need to provide your API key in an Authorization header "
-                            + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            throw new ApiException(401, "You didn't provide an API key. You need to provide your API key in an "
+                    + "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                     "invalid_request_error", null, null);
         }
         if (!MessageDigest.isEqual(provided.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
             throw new ApiException(401, "Incorrect API key provided: " + mask(provided)
                     + ". You can find your API key at https://platform.openai.com/account/api-keys.",
                     "invalid_request_error", null, "invalid_api_key");
+        }
+    }
+
+    /**
+     * Azure OpenAI's key authentication: the resource key in the {@code api-key} header. A bearer token in
+     * {@code Authorization} is what Azure reads as a Microsoft Entra ID access token, which the simulator cannot
+     * issue: it is refused (also without a configured key), so that a client sending its key as a bearer token in
+     * Azure mode fails here as it would on Azure.
+     */
+    private void authenticateAzure(HttpExchange ex) {
+        String provided = ex.getRequestHeaders().getFirst("api-key");
+        if (provided == null || provided.isEmpty()) {
+            String auth = ex.getRequestHeaders().getFirst("Authorization");
+            if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw ApiException.azureAccessDenied("Unauthorized. Access token is missing, invalid, audience is "
+                        + "incorrect (https://cognitiveservices.azure.com), or have expired.");
+            }
+            if (cfg.apiKey() == null) {
+                return;
+            }
+            throw ApiException.azureAccessDenied("Access denied due to missing subscription key. Make sure to "
+                    + "include subscription key when making requests to an API.");
+        }
+        String key = cfg.apiKey();
+        if (key != null && !MessageDigest.isEqual(provided.getBytes(StandardCharsets.UTF_8),
+                key.getBytes(StandardCharsets.UTF_8))) {
+            throw ApiException.azureAccessDenied("Access denied due to invalid subscription key or wrong API endpoint. "
+                    + "Make sure to provide a valid key for an active subscription and use a correct regional API "
+                    + "endpoint for your resource.");
         }
     }
 

@@ -8,7 +8,9 @@ import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(300)
 class AzureModeTest {
 
     @Test
@@ -59,6 +61,52 @@ class AzureModeTest {
                     .header("api-key", "azure-key-0001").GET().build());
             assertThat(openAiPath.status()).isEqualTo(404);
         }
+    }
+
+    @Test
+    void azureModeTakesTheKeyOnlyFromTheApiKeyHeader() {
+        try (BatchSimulator sim = BatchSimulator.builder().apiKey("azure-key-0001").azureMode(true)
+                .stepDelay(Duration.ofMillis(5)).build().start()) {
+            String files = sim.baseUrl() + "/files?api-version=2024-10-21";
+
+            // the right key, but as a bearer token: Azure reads that as an Entra ID token and refuses it
+            SimHttp.Resp bearer = new SimHttp(sim).send(HttpRequest.newBuilder(URI.create(files))
+                    .header("Authorization", "Bearer azure-key-0001").GET().build());
+            assertAzureAccessDenied(bearer, "Access token is missing, invalid");
+
+            SimHttp.Resp missing = new SimHttp(sim.baseUrl(), null, true).get("/files");
+            assertAzureAccessDenied(missing, "missing subscription key");
+            SimHttp.Resp wrong = new SimHttp(sim.baseUrl(), "azure-key-9999", true).get("/files");
+            assertAzureAccessDenied(wrong, "invalid subscription key");
+            assertThat(wrong.body()).doesNotContain("azure-key-9999");
+
+            assertThat(new SimHttp(sim).get("/files").status()).isEqualTo(200);
+        }
+        // without a configured key any api-key is taken, but a bearer token is still refused
+        try (BatchSimulator open = BatchSimulator.builder().azureMode(true).stepDelay(Duration.ofMillis(5)).build()
+                .start()) {
+            assertThat(new SimHttp(open.baseUrl(), "anything", true).get("/files").status()).isEqualTo(200);
+            assertThat(new SimHttp(open.baseUrl(), null, true).get("/files").status()).isEqualTo(200);
+            SimHttp.Resp bearer = new SimHttp(open).send(HttpRequest.newBuilder(URI.create(open.baseUrl()
+                    + "/files?api-version=2024-10-21")).header("Authorization", "Bearer anything").GET().build());
+            assertAzureAccessDenied(bearer, "Access token is missing, invalid");
+        }
+        // OpenAI mode: the bearer token is the way
+        try (BatchSimulator openAi = BatchSimulator.builder().apiKey("sk-1").stepDelay(Duration.ofMillis(5)).build()
+                .start()) {
+            assertThat(new SimHttp(openAi).get("/files").status()).isEqualTo(200);
+        }
+    }
+
+    /** Azure's 401: {"error":{"code":"401","message":...}}, without OpenAI's type and param. */
+    private static void assertAzureAccessDenied(SimHttp.Resp r, String message) {
+        assertThat(r.status()).as(r.body()).isEqualTo(401);
+        JsonNode error = r.json().get("error");
+        assertThat(error.get("code").asText()).isEqualTo("401");
+        assertThat(error.get("message").asText()).contains(message);
+        assertThat(error.has("type")).isFalse();
+        assertThat(error.has("param")).isFalse();
+        assertThat(r.json().size()).isEqualTo(1);
     }
 
     @Test

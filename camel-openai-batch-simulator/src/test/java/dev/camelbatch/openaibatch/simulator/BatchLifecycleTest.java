@@ -13,7 +13,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(300)
 class BatchLifecycleTest {
 
     static BatchSimulator sim;
@@ -111,45 +113,51 @@ class BatchLifecycleTest {
         assertThat(order).containsExactlyInAnyOrderElementsOf(inputOrder).isNotEqualTo(inputOrder);
     }
 
+    /** A simulator whose batches move only when the test steps them. */
+    private static BatchSimulator manualSimulator() {
+        return BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofDays(1)).linesPerStep(10).build()
+                .start();
+    }
+
+    /** Steps a batch until it ends; the status and completed count after each step. */
+    private static List<String> stepToEnd(BatchSimulator s, String id) {
+        List<String> seen = new ArrayList<>();
+        JsonNode b = s.batch(id);
+        while (!Set.of("completed", "failed", "expired", "cancelled").contains(b.get("status").asText())) {
+            b = s.step(id);
+            seen.add(b.get("status").asText() + ":" + b.at("/request_counts/completed").asInt());
+        }
+        return seen;
+    }
+
     @Test
     void requestCountsAdvanceStepByStep() {
-        try (BatchSimulator slow = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofMillis(80))
-                .linesPerStep(10).build().start()) {
-            SimHttp h = new SimHttp(slow);
+        try (BatchSimulator manual = manualSimulator()) {
+            SimHttp h = new SimHttp(manual);
             JsonNode created = h.createBatch(h.upload(SimHttp.calculations(30)), "/v1/chat/completions", null).json();
             String id = created.get("id").asText();
-            Set<Integer> completedValues = new HashSet<>();
-            Set<String> statuses = new HashSet<>();
-            statuses.add(created.get("status").asText());
-            long end = System.currentTimeMillis() + 10_000;
-            while (System.currentTimeMillis() < end) {
-                JsonNode b = h.batch(id);
-                statuses.add(b.get("status").asText());
-                completedValues.add(b.get("request_counts").get("completed").asInt());
-                if (b.get("status").asText().equals("completed")) {
-                    break;
-                }
-                sleep(5);
-            }
-            assertThat(statuses).contains("validating", "in_progress", "finalizing", "completed");
-            assertThat(completedValues).contains(0, 10, 20, 30);
+            assertThat(created.get("status").asText()).isEqualTo("validating");
+            assertThat(h.batch(id).get("status").asText()).as("nothing moves by itself").isEqualTo("validating");
+            // validation, then ten lines per step, then the output files
+            assertThat(stepToEnd(manual, id)).containsExactly("in_progress:0", "in_progress:10", "in_progress:20",
+                    "finalizing:30", "completed:30");
+            // what the API shows is what the steps made
+            JsonNode done = h.batch(id);
+            assertThat(done.at("/request_counts/total").asInt()).isEqualTo(30);
+            assertThat(done.at("/request_counts/completed").asInt()).isEqualTo(30);
         }
     }
 
     @Test
     void stepAdvancesAStuckBatchDeterministically() {
-        String id = http.submit(SimHttp.calculations(25), "/v1/chat/completions");
-        sim.makeStuck(id);
-        JsonNode b = sim.batch(id);
-        // step through whatever is left (the scheduler may have run a step before makeStuck)
-        List<String> seen = new ArrayList<>();
-        while (!b.get("status").asText().equals("completed")) {
-            b = sim.step(id);
-            seen.add(b.get("status").asText() + ":" + b.at("/request_counts/completed").asInt());
+        try (BatchSimulator manual = manualSimulator()) {
+            String id = new SimHttp(manual).submit(SimHttp.calculations(25), "/v1/chat/completions");
+            manual.makeStuck(id);
+            assertThat(stepToEnd(manual, id)).containsExactly("in_progress:0", "in_progress:10", "in_progress:20",
+                    "finalizing:25", "completed:25");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> manual.step(id))
+                    .isInstanceOf(IllegalStateException.class);
         }
-        assertThat(seen).endsWith("in_progress:20", "finalizing:25", "completed:25");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sim.step(id))
-                .isInstanceOf(IllegalStateException.class);
     }
 
     @Test
@@ -295,14 +303,6 @@ class BatchLifecycleTest {
         assertThat(error.has("code")).isTrue();
         if (param != null) {
             assertThat(error.get("param").asText()).isEqualTo(param);
-        }
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -13,68 +13,76 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(300)
 class CancelExpireStuckTest {
 
+    /** Batches advance on their own, a step every 10 ms. */
     static BatchSimulator sim;
     static SimHttp http;
+    /** Batches advance only when the test steps them. */
+    static BatchSimulator manual;
+    static SimHttp manualHttp;
 
     @BeforeAll
     static void start() {
         sim = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofMillis(10)).linesPerStep(5).build()
                 .start();
         http = new SimHttp(sim);
+        manual = BatchSimulator.builder().apiKey("sk-test").stepDelay(Duration.ofDays(1)).linesPerStep(5).build()
+                .start();
+        manualHttp = new SimHttp(manual);
     }
 
     @AfterAll
     static void stop() {
         sim.close();
+        manual.close();
     }
 
     @BeforeEach
     void reset() {
         sim.reset();
+        manual.reset();
     }
 
-    /** Creates a batch of n requests and holds it in_progress after {@code steps} processing steps. */
-    private String runningBatch(int n, int completedAtLeast) {
-        String id = http.submit(SimHttp.calculations(n), "/v1/chat/completions");
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> {
-            JsonNode b = sim.batch(id);
-            if (b.get("status").asText().equals("in_progress")
-                    && b.at("/request_counts/completed").asInt() >= completedAtLeast) {
-                sim.makeStuck(id);
-                return true;
-            }
-            return false;
-        });
+    /** A batch of n requests on the manual simulator, stepped until it is in_progress with {@code completed} done. */
+    private static String runningBatch(int n, int completed) {
+        String id = manualHttp.submit(SimHttp.calculations(n), "/v1/chat/completions");
+        JsonNode b = manual.step(id);
+        assertThat(b.get("status").asText()).isEqualTo("in_progress");
+        while (b.at("/request_counts/completed").asInt() < completed) {
+            b = manual.step(id);
+        }
+        assertThat(b.get("status").asText()).isEqualTo("in_progress");
+        assertThat(b.at("/request_counts/completed").asInt()).isEqualTo(completed);
         return id;
     }
 
     @Test
     void cancelViaApiGivesPartialOutputAndBatchCancelledLines() {
         String id = runningBatch(20, 5);
-        JsonNode held = http.batch(id);
-        int done = held.at("/request_counts/completed").asInt();
-        assertThat(done).isBetween(5, 19);
+        int done = 5;
 
-        SimHttp.Resp r = http.postJson("/batches/" + id + "/cancel", "");
+        SimHttp.Resp r = manualHttp.postJson("/batches/" + id + "/cancel", "");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.json().get("status").asText()).isEqualTo("cancelling");
         assertThat(r.json().get("cancelling_at").isIntegralNumber()).isTrue();
-        assertThat(http.postJson("/batches/" + id + "/cancel", "").json().get("status").asText())
+        assertThat(manualHttp.postJson("/batches/" + id + "/cancel", "").json().get("status").asText())
                 .isEqualTo("cancelling"); // idempotent
-        assertThat(http.batch(id).get("status").asText()).isEqualTo("cancelling"); // stuck: stays cancelling
-        sim.unstuck(id);
+        assertThat(manualHttp.batch(id).get("status").asText()).isEqualTo("cancelling"); // until the next step
 
-        JsonNode cancelled = http.awaitStatus(id, "cancelled");
+        JsonNode cancelled = manual.step(id);
+        assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
+        assertThat(manualHttp.batch(id).toString()).isEqualTo(cancelled.toString());
         assertThat(cancelled.get("cancelled_at").isIntegralNumber()).isTrue();
         assertThat(cancelled.at("/request_counts/total").asInt()).isEqualTo(20);
         assertThat(cancelled.at("/request_counts/completed").asInt()).isEqualTo(done);
         assertThat(cancelled.at("/request_counts/failed").asInt()).isEqualTo(20 - done);
         assertThat(cancelled.get("usage").isObject()).isTrue();
-        List<JsonNode> out = http.jsonl(cancelled.get("output_file_id").asText());
-        List<JsonNode> err = http.jsonl(cancelled.get("error_file_id").asText());
+        List<JsonNode> out = manualHttp.jsonl(cancelled.get("output_file_id").asText());
+        List<JsonNode> err = manualHttp.jsonl(cancelled.get("error_file_id").asText());
         assertThat(out).hasSize(done);
         assertThat(err).hasSize(20 - done).allSatisfy(l -> {
             assertThat(l.get("response").isNull()).isTrue();
@@ -86,21 +94,18 @@ class CancelExpireStuckTest {
         err.forEach(l -> all.add(l.get("custom_id").asText()));
         assertThat(all).hasSize(20);
 
-        SimHttp.Resp again = http.postJson("/batches/" + id + "/cancel", "");
+        SimHttp.Resp again = manualHttp.postJson("/batches/" + id + "/cancel", "");
         assertThat(again.status()).isEqualTo(409);
         assertThat(again.json().at("/error/message").asText()).contains("cancelled");
     }
 
     @Test
     void cancelWhileValidatingEndsWithoutFiles() {
-        String id = http.submit(SimHttp.calculations(3), "/v1/chat/completions");
-        sim.makeStuck(id);
-        if (!sim.batch(id).get("status").asText().equals("validating")) {
-            return; // too late on a very slow machine; covered elsewhere
-        }
-        sim.cancelBatch(id);
-        sim.unstuck(id);
-        JsonNode cancelled = http.awaitStatus(id, "cancelled");
+        String id = manualHttp.submit(SimHttp.calculations(3), "/v1/chat/completions");
+        assertThat(manual.batch(id).get("status").asText()).isEqualTo("validating");
+        manual.cancelBatch(id);
+        JsonNode cancelled = manual.step(id);
+        assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
         assertThat(cancelled.get("output_file_id").isNull()).isTrue();
         assertThat(cancelled.get("error_file_id").isNull()).isTrue();
         assertThat(cancelled.at("/request_counts/total").asInt()).isZero();
@@ -109,14 +114,14 @@ class CancelExpireStuckTest {
     @Test
     void forcedCancelFromOutsideIsNotCountedAsAnApiCall() {
         String id = runningBatch(20, 0);
-        long calls = sim.stats().calls("POST /v1/batches/{id}/cancel");
-        JsonNode b = sim.cancelBatch(id);
+        long calls = manual.stats().calls("POST /v1/batches/{id}/cancel");
+        JsonNode b = manual.cancelBatch(id);
         assertThat(b.get("status").asText()).isEqualTo("cancelling");
-        sim.unstuck(id);
-        assertThat(http.awaitStatus(id, "cancelled").get("status").asText()).isEqualTo("cancelled");
-        assertThat(sim.stats().calls("POST /v1/batches/{id}/cancel")).isEqualTo(calls);
-        assertThat(http.postJson("/batches/" + http.submit(SimHttp.calculations(1), "/v1/chat/completions")
-                + "/cancel", "").status()).isEqualTo(200);
+        assertThat(manual.step(id).get("status").asText()).isEqualTo("cancelled");
+        assertThat(manual.stats().calls("POST /v1/batches/{id}/cancel")).isEqualTo(calls);
+        assertThat(manualHttp.postJson("/batches/" + manualHttp.submit(SimHttp.calculations(1),
+                "/v1/chat/completions") + "/cancel", "").status()).isEqualTo(200);
+        assertThat(manual.stats().calls("POST /v1/batches/{id}/cancel")).isEqualTo(calls + 1);
     }
 
     @Test
@@ -161,24 +166,27 @@ class CancelExpireStuckTest {
     @Test
     void expireBatchForcesExpiryNow() {
         String id = runningBatch(20, 5);
-        int done = sim.batch(id).at("/request_counts/completed").asInt();
-        JsonNode expired = sim.expireBatch(id);
+        JsonNode expired = manual.expireBatch(id);
         assertThat(expired.get("status").asText()).isEqualTo("expired");
-        assertThat(http.batch(id).get("status").asText()).isEqualTo("expired");
-        assertThat(http.jsonl(expired.get("output_file_id").asText())).hasSize(done);
-        assertThat(http.jsonl(expired.get("error_file_id").asText())).hasSize(20 - done);
-        assertThatThrownBy(() -> sim.expireBatch(id)).isInstanceOf(IllegalStateException.class);
+        assertThat(manualHttp.batch(id).get("status").asText()).isEqualTo("expired");
+        assertThat(manualHttp.jsonl(expired.get("output_file_id").asText())).hasSize(5);
+        assertThat(manualHttp.jsonl(expired.get("error_file_id").asText())).hasSize(15);
+        assertThatThrownBy(() -> manual.expireBatch(id)).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
-    void stuckBatchStopsAdvancingUntilUnstuck() throws InterruptedException {
-        String id = runningBatch(20, 5);
+    void stuckBatchStopsAdvancingUntilUnstuck() {
+        // on the scheduled simulator: 1000 requests take some 200 steps, so the batch is far from its end here
+        String id = http.submit(SimHttp.calculations(1000), "/v1/chat/completions");
+        sim.makeStuck(id);
         JsonNode before = http.batch(id);
-        Thread.sleep(100); // ten steps
-        JsonNode after = http.batch(id);
-        assertThat(after).isEqualTo(before);
+        assertThat(before.get("status").asText()).isIn("validating", "in_progress");
+        // another batch goes through its whole lifecycle (seven steps of the same scheduler) meanwhile
+        String other = http.submit(SimHttp.calculations(20), "/v1/chat/completions");
+        assertThat(http.awaitStatus(other, "completed").at("/request_counts/completed").asInt()).isEqualTo(20);
+        assertThat(http.batch(id)).isEqualTo(before);
         sim.unstuck(id);
-        assertThat(http.awaitStatus(id, "completed").at("/request_counts/completed").asInt()).isEqualTo(20);
+        assertThat(http.awaitStatus(id, "completed").at("/request_counts/completed").asInt()).isEqualTo(1000);
     }
 
     @Test

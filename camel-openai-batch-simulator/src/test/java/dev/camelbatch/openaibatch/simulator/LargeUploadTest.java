@@ -11,11 +11,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A 210 MB upload streamed into a simulator JVM limited to a 64 MB heap: the multipart parser writes the file part
  * straight to disk, and batch validation streams it (here it fails fast with {@code file_too_large}).
  */
+@Timeout(300)
 class LargeUploadTest {
 
     static final long SIZE = 210L * 1024 * 1024;

@@ -30,9 +30,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The official OpenAI Java SDK drives the simulator and parses (and validates) every response. */
+@Timeout(300)
 class OpenAiSdkConformanceTest {
 
     static BatchSimulator sim;

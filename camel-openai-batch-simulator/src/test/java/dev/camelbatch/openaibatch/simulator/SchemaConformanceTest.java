@@ -12,8 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Every JSON the simulator produces validates against the official OpenAPI component schemas. */
+@Timeout(300)
 class SchemaConformanceTest {
 
     static BatchSimulator sim;

@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.camel.util.json.JsonObject;
 import org.apache.camel.util.json.Jsoner;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * from the catalog by this test: it fails when they differ, and {@code -Dopenai-batch.update-starter=true} rewrites the
  * class (then build again, so that the configuration metadata follows).
  */
+@Timeout(120)
 class OpenAIBatchComponentConfigurationTest {
 
     static final Path SOURCE = Path.of(

@@ -21,6 +21,7 @@ import org.apache.camel.util.FileUtil;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
@@ -51,6 +52,7 @@ import static org.awaitility.Awaitility.await;
         "camel.health.enabled=true",
         "camel.health.exposure-level=full",
         "management.endpoint.health.show-details=always" })
+@Timeout(300)
 class OpenAIBatchSpringBootTest {
 
     static BatchSimulator sim;

@@ -18,7 +18,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -95,7 +94,7 @@ public class OpenAIBatchClient implements AutoCloseable {
     private final ObjectMapper mapper = OpenAIJson.mapper();
     private final PoolingHttpClientConnectionManager connectionManager;
     private final CloseableHttpClient http;
-    private final Clock clock = Clock.systemUTC();
+    private final RetryTime time;
 
     /**
      * How a call may be retried. An idempotent call (reads, delete, cancel) is repeated after any retryable failure. A
@@ -153,7 +152,13 @@ public class OpenAIBatchClient implements AutoCloseable {
     }
 
     public OpenAIBatchClient(OpenAIClientConfig config) {
+        this(config, RetryTime.SYSTEM);
+    }
+
+    /** With the time the retry loop reads and waits on (tests observe the waits instead of waiting). */
+    OpenAIBatchClient(OpenAIClientConfig config, RetryTime time) {
         this.config = Objects.requireNonNull(config, "config");
+        this.time = Objects.requireNonNull(time, "time");
         this.retryPolicy = config.getRetryPolicy();
         this.connectionManager = buildConnectionManager(config);
         HttpClientBuilder builder = HttpClients.custom()
@@ -441,7 +446,7 @@ public class OpenAIBatchClient implements AutoCloseable {
                           ResponseHandler<T> handler, boolean streaming) {
         URI uri = buildUri(path, query);
         String target = method + " " + path + (query == null || query.isEmpty() ? "" : "?" + uri.getRawQuery());
-        long start = System.nanoTime();
+        long start = time.nanoTime();
         int attempt = 0;
         while (true) {
             attempt++;
@@ -540,7 +545,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     private boolean sleepBeforeRetry(String target, int attempt, long startNanos, Duration hint, String reason) {
         Duration delay = retryPolicy.delayFor(attempt, hint);
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+        Duration elapsed = Duration.ofNanos(time.nanoTime() - startNanos);
         if (!retryPolicy.allowsRetry(attempt, elapsed, delay)) {
             if (retryPolicy.getMaxAttempts() > 1) {
                 LOG.warn("{} failed ({}); giving up after {} attempt(s) in {} ms", target, reason, attempt,
@@ -551,7 +556,7 @@ public class OpenAIBatchClient implements AutoCloseable {
         LOG.warn("{} failed ({}); retrying in {} ms{} (attempt {} of {})", target, reason, delay.toMillis(),
                 hint != null ? " as the server asked" : "", attempt + 1, retryPolicy.getMaxAttempts());
         try {
-            Thread.sleep(delay.toMillis());
+            time.sleep(delay);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new OpenAIConnectionException(target + " interrupted while waiting to retry",
@@ -616,7 +621,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     private OpenAIApiException toApiException(ClassicHttpResponse response, int status, String requestId) {
         Duration retryAfter = RetryPolicy.parseRetryAfter(headerValue(response, "retry-after-ms"),
-                headerValue(response, "Retry-After"), clock);
+                headerValue(response, "Retry-After"), time.wallClock());
         String type = null;
         String code = null;
         String message = null;

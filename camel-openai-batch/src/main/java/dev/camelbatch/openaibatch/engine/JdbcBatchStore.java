@@ -82,8 +82,11 @@ public class JdbcBatchStore implements BatchStore {
     private static final int MAX_ATTEMPTS = 6;
     private static final int HISTORY_KEEP = 10_000;
     private static final int HISTORY_PRUNE_EVERY = 100;
-    /** The database's clock in epoch milliseconds (leases never compare the clocks of two nodes). */
-    private static final String NOW_MS = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
+    /**
+     * The database's clock in epoch milliseconds (leases never compare the clocks of two nodes); package-private for
+     * the store's tests, which read and move a lease's recorded expiry with it.
+     */
+    static final String NOW_MS = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
     private static final Pattern PREFIX = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*");
     private static final Logger LOG = LoggerFactory.getLogger(JdbcBatchStore.class);
     private static final String SEG_COLS = "id, state, status, request_count, bytes, tokens, emitted_output,"

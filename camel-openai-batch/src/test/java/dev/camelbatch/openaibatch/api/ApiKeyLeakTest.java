@@ -15,6 +15,7 @@ import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static dev.camelbatch.openaibatch.api.StubServer.batchJson;
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * The API key must appear in no log line (any level, HttpClient's own DEBUG logs included except its header and wire
  * loggers, which log raw headers by design), no exception message or stack trace, and no toString().
  */
+@Timeout(300)
 class ApiKeyLeakTest {
 
     static final String KEY = "sk-test-SECRETKEY-1234567890";

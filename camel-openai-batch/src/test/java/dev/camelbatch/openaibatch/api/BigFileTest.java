@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A 200 MB upload and a 200 MB download with the client in a child JVM limited to 128 MB of heap: both must stream.
  * The size can be changed with {@code -Dopenai.bigfile.mb=N}.
  */
+@Timeout(600)
 class BigFileTest {
 
     @Test

@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static dev.camelbatch.openaibatch.api.StubServer.batchJson;
@@ -35,6 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Wire-level tests of {@link OpenAIBatchClient} against scripted loopback servers. */
+@Timeout(300)
 class OpenAIBatchClientWireTest {
 
     private static final String KEY = "sk-test-wire-0123456789";
@@ -43,11 +45,14 @@ class OpenAIBatchClientWireTest {
     Path tmp;
 
     private StubServer stub;
+    /** The client's waits before retries: recorded, not slept (time passes only by them). */
+    private RecordedWaits waits;
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
         stub = new StubServer();
+        waits = new RecordedWaits();
     }
 
     @AfterEach
@@ -67,7 +72,7 @@ class OpenAIBatchClientWireTest {
                 .retryPolicy(RetryPolicy.builder().maxAttempts(4).initialDelay(Duration.ofMillis(10))
                         .maxDelay(Duration.ofSeconds(5)).jitter(0).build());
         custom.accept(b);
-        OpenAIBatchClient c = new OpenAIBatchClient(b.build());
+        OpenAIBatchClient c = new OpenAIBatchClient(b.build(), waits);
         toClose.add(c);
         return c;
     }
@@ -252,24 +257,22 @@ class OpenAIBatchClientWireTest {
 
         client().retrieveBatch("b");
 
-        List<StubServer.Recorded> calls = stub.requests();
-        assertThat(calls).hasSize(2);
-        assertThat(gapMillis(calls.get(0), calls.get(1))).isGreaterThanOrEqualTo(950);
+        assertThat(stub.requests()).hasSize(2);
+        assertThat(waits.millis()).as("the wait before the retry").containsExactly(1_000L);
     }
 
     @Test
     void retryAfterHttpDateIsHonoured() {
-        // an HTTP-date has second resolution: two seconds ahead gives a wait of more than one second
+        // the date is read against the client's clock: two seconds after its current time
         String date = DateTimeFormatter.RFC_1123_DATE_TIME.withLocale(Locale.US)
-                .format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(2));
+                .format(ZonedDateTime.ofInstant(waits.start(), ZoneOffset.UTC).plusSeconds(2));
         stub.on("GET /v1/batches/b", error(503, "server_error", null, "later", "Retry-After", date),
                 json(200, batchJson("b", "completed")));
 
         client().retrieveBatch("b");
 
-        List<StubServer.Recorded> calls = stub.requests();
-        assertThat(calls).hasSize(2);
-        assertThat(gapMillis(calls.get(0), calls.get(1))).isGreaterThanOrEqualTo(900);
+        assertThat(stub.requests()).hasSize(2);
+        assertThat(waits.millis()).containsExactly(2_000L);
     }
 
     @Test
@@ -278,24 +281,20 @@ class OpenAIBatchClientWireTest {
                 error(429, "requests", "rate_limit_exceeded", "slow", "retry-after-ms", "400", "Retry-After", "30"),
                 json(200, batchJson("b", "completed")));
 
-        long t0 = System.nanoTime();
         client().retrieveBatch("b");
-        long total = (System.nanoTime() - t0) / 1_000_000;
 
-        List<StubServer.Recorded> calls = stub.requests();
-        assertThat(calls).hasSize(2);
-        assertThat(gapMillis(calls.get(0), calls.get(1))).isGreaterThanOrEqualTo(380);
-        assertThat(total).isLessThan(5_000);
+        assertThat(stub.requests()).hasSize(2);
+        assertThat(waits.millis()).as("retry-after-ms, not Retry-After's 30 s").containsExactly(400L);
     }
 
     @Test
     void retryAfterIsCappedByMaxDelay() {
         stub.on("GET /v1/batches/b", error(429, "requests", null, "slow", "Retry-After", "120"),
                 json(200, batchJson("b", "completed")));
-        long t0 = System.nanoTime();
         client(stub.baseUrl(), b -> b.retryPolicy(RetryPolicy.builder().initialDelay(Duration.ofMillis(10))
                 .maxDelay(Duration.ofMillis(300)).jitter(0).build())).retrieveBatch("b");
-        assertThat((System.nanoTime() - t0) / 1_000_000).isBetween(250L, 5_000L);
+        assertThat(stub.requests()).hasSize(2);
+        assertThat(waits.millis()).as("Retry-After: 120 capped by maxDelay").containsExactly(300L);
     }
 
     @Test
@@ -347,6 +346,8 @@ class OpenAIBatchClientWireTest {
                 .isExactlyInstanceOf(OpenAIApiException.class)
                 .satisfies(t -> assertThat(((OpenAIApiException) t).getRequestId()).isEqualTo("req_500"));
         assertThat(stub.requests()).hasSize(4);
+        // exponential backoff without jitter: 10 ms, then x2
+        assertThat(waits.millis()).containsExactly(10L, 20L, 40L);
     }
 
     @Test
@@ -363,14 +364,13 @@ class OpenAIBatchClientWireTest {
     @Test
     void maxTotalTimeBoundsTheRetries() {
         stub.on("GET /v1/files/f", error(503, "server_error", null, "busy"));
-        long t0 = System.nanoTime();
         assertThatThrownBy(() -> client(stub.baseUrl(), b -> b.retryPolicy(RetryPolicy.builder().maxAttempts(100)
                 .initialDelay(Duration.ofMillis(100)).multiplier(1.0).jitter(0)
                 .maxTotalTime(Duration.ofMillis(700)).build())).retrieveFile("f"))
                 .isInstanceOf(OpenAIApiException.class);
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        assertThat(ms).isLessThan(3_000);
-        assertThat(stub.requests().size()).isBetween(2, 8);
+        // time passes only by the waits: seven waits of 100 ms fill the 700 ms, an eighth would exceed them
+        assertThat(waits.millis()).hasSize(7).containsOnly(100L);
+        assertThat(stub.requests()).hasSize(8);
     }
 
     @Test
@@ -698,9 +698,5 @@ class OpenAIBatchClientWireTest {
         assertThat(c.retrieveBatch("b").getId()).isEqualTo("b");
         StubServer.Recorded r = stub.requests().get(0);
         assertThat(r.header("Host")).isEqualTo("api.openai.invalid");
-    }
-
-    private static long gapMillis(StubServer.Recorded a, StubServer.Recorded b) {
-        return (b.nanoTime - a.nanoTime) / 1_000_000;
     }
 }

@@ -5,10 +5,12 @@ import java.time.Duration;
 import javax.net.ssl.SSLContext;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@Timeout(120)
 class OpenAIClientConfigTest {
 
     private static final String KEY = "sk-test-SECRETKEY-1234567890";

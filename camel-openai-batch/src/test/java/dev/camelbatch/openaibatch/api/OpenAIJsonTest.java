@@ -5,11 +5,13 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The DTOs against the spec's examples and against sloppy input. */
+@Timeout(120)
 class OpenAIJsonTest {
 
     /** The example of components.schemas.Batch, plus a field this version does not know. */

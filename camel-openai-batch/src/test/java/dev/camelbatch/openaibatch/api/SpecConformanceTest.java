@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.camelbatch.openaibatch.simulator.spec.OpenApiSchemas;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link OpenApiSchemas}): the createBatch body as sent on the wire, batch input lines, output lines and expiry
  * policies.
  */
+@Timeout(300)
 class SpecConformanceTest {
 
     private static JsonNode sentCreateBody(CreateBatchRequest request) throws IOException {

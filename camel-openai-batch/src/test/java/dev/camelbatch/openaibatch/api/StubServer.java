@@ -33,14 +33,12 @@ final class StubServer implements AutoCloseable {
         final URI uri;
         final Headers headers;
         final byte[] body;
-        final long nanoTime;
 
-        Recorded(String method, URI uri, Headers headers, byte[] body, long nanoTime) {
+        Recorded(String method, URI uri, Headers headers, byte[] body) {
             this.method = method;
             this.uri = uri;
             this.headers = headers;
             this.body = body;
-            this.nanoTime = nanoTime;
         }
 
         String header(String name) {
@@ -126,7 +124,6 @@ final class StubServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        long now = System.nanoTime();
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             if (recordBodies) {
@@ -138,7 +135,7 @@ final class StubServer implements AutoCloseable {
         }
         String path = exchange.getRequestURI().getPath();
         Recorded rec = new Recorded(exchange.getRequestMethod(), exchange.getRequestURI(),
-                copy(exchange.getRequestHeaders()), body, now);
+                copy(exchange.getRequestHeaders()), body);
         requests.add(rec);
         Action action = next(exchange.getRequestMethod() + " " + path);
         try {

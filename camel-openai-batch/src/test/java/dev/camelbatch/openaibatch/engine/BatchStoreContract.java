@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * duplicates, all-or-nothing documents, restart, state transitions, checkpoints, completion, history, and (for the
  * stores shared by several nodes) leases with expiry and takeover.
  */
+@Timeout(300)
 abstract class BatchStoreContract {
 
     static final ObjectMapper MAPPER = OpenAIJson.mapper();
@@ -48,6 +50,19 @@ abstract class BatchStoreContract {
 
     /** Whether the store is shared by nodes (leases, fencing). */
     abstract boolean shared();
+
+    /** The milliseconds left on a segment's recorded lease, in the store's clock (stores shared by nodes). */
+    long leaseMillisLeft(String segmentId) throws Exception {
+        throw new UnsupportedOperationException("no leases in this store");
+    }
+
+    /**
+     * Moves a segment's recorded lease expiry into the past, as time passing without renewals does (stores shared by
+     * nodes): lease expiry is tested on what the store recorded, never by sleeping across a short lease.
+     */
+    void expireLease(String segmentId) throws Exception {
+        throw new UnsupportedOperationException("no leases in this store");
+    }
 
     BatchStore open() throws Exception {
         if (name == null) {
@@ -585,21 +600,29 @@ abstract class BatchStoreContract {
         assertThat(a.tryClaim(openId, "node-a", 10_000)).isFalse();
         String id = a.sealOpen(s -> true, "flush").get(0);
 
-        assertThat(a.tryClaim(id, "node-a", 600)).isTrue();
+        assertThat(a.tryClaim(id, "node-a", 60_000)).isTrue();
+        assertThat(leaseMillisLeft(id)).as("the lease recorded for its duration").isBetween(1L, 60_000L);
         assertThat(b.segments()).hasSize(1);
         assertThat(b.tryClaim(id, "node-b", 10_000)).isFalse();
-        assertThat(a.tryClaim(id, "node-a", 600)).as("the holder extends").isTrue();
-        assertThat(a.renewLeases("node-a", 600)).containsExactly(id);
+        assertThat(a.tryClaim(id, "node-a", 120_000)).as("the holder extends").isTrue();
+        assertThat(leaseMillisLeft(id)).as("extended").isBetween(60_001L, 120_000L);
+        assertThat(a.renewLeases("node-a", 600_000)).containsExactly(id);
+        assertThat(leaseMillisLeft(id)).as("renewed").isBetween(120_001L, 600_000L);
+        assertThat(b.tryClaim(id, "node-b", 10_000)).as("a lease that has not expired").isFalse();
         SegmentInfo s = a.segment(id);
         s.setStatus(SegmentStatus.UPLOADING);
         a.update(s);
 
-        // node-a stops renewing: once the lease expires node-b takes the segment over, from its recorded state
-        Thread.sleep(900);
+        // node-a stops renewing and its lease runs out; node-b, reading the segments as its engine does every
+        // cycle, takes the segment over from its recorded state
+        expireLease(id);
+        assertThat(leaseMillisLeft(id)).as("expired").isNegative();
+        assertThat(b.segments()).hasSize(1);
         assertThat(b.tryClaim(id, "node-b", 10_000)).isTrue();
+        assertThat(leaseMillisLeft(id)).as("node-b's new lease").isBetween(1L, 10_000L);
         assertThat(b.segment(id).getStatus()).isEqualTo(SegmentStatus.UPLOADING);
-        assertThat(a.renewLeases("node-a", 600)).as("a lease taken over is not renewed").isEmpty();
-        assertThat(a.tryClaim(id, "node-a", 600)).isFalse();
+        assertThat(a.renewLeases("node-a", 10_000)).as("a lease taken over is not renewed").isEmpty();
+        assertThat(a.tryClaim(id, "node-a", 10_000)).isFalse();
 
         // node-a's late changes are refused (fenced)
         s.setStatus(SegmentStatus.UPLOADED);

@@ -31,4 +31,14 @@ class JdbcH2PostgresModeStoreTest extends BatchStoreContract {
     boolean shared() {
         return true;
     }
+
+    @Override
+    long leaseMillisLeft(String segmentId) throws Exception {
+        return JdbcLeases.millisLeft(db, "myapp_batch_", segmentId);
+    }
+
+    @Override
+    void expireLease(String segmentId) throws Exception {
+        JdbcLeases.expire(db, "myapp_batch_", segmentId);
+    }
 }

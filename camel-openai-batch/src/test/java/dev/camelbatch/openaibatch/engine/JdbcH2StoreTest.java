@@ -31,4 +31,14 @@ class JdbcH2StoreTest extends BatchStoreContract {
     boolean shared() {
         return true;
     }
+
+    @Override
+    long leaseMillisLeft(String segmentId) throws Exception {
+        return JdbcLeases.millisLeft(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, segmentId);
+    }
+
+    @Override
+    void expireLease(String segmentId) throws Exception {
+        JdbcLeases.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, segmentId);
+    }
 }

@@ -41,4 +41,14 @@ class JdbcPostgresStoreTest extends BatchStoreContract {
     boolean shared() {
         return true;
     }
+
+    @Override
+    long leaseMillisLeft(String segmentId) throws Exception {
+        return JdbcLeases.millisLeft(db, prefix, segmentId);
+    }
+
+    @Override
+    void expireLease(String segmentId) throws Exception {
+        JdbcLeases.expire(db, prefix, segmentId);
+    }
 }

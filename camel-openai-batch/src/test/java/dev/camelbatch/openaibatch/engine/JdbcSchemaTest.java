@@ -12,12 +12,14 @@ import javax.sql.DataSource;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import org.h2.jdbcx.JdbcConnectionPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The DDL of the JDBC store: the shipped script, creation on start, schemas managed by the user. */
+@Timeout(300)
 class JdbcSchemaTest {
 
     @TempDir

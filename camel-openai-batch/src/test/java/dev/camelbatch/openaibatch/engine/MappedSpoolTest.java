@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,6 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The spool's memory-mapped appends (Linux): what a file holds while mapped, when finished, and what a store
  * recovers from files left as a killed JVM leaves them (a zero-filled tail, a torn line inside it).
  */
+@Timeout(600)
 class MappedSpoolTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();

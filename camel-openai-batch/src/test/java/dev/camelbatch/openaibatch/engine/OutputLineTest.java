@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * lines before): the same ids, status, model, usage, content, error and body for hand-written lines of every kind and
  * for thousands of generated ones with fields in any order, unknown fields, nulls and wrong types.
  */
+@Timeout(120)
 class OutputLineTest {
 
     static final ObjectMapper MAPPER = new ObjectMapper();

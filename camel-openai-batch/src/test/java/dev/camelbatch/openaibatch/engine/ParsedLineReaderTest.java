@@ -8,12 +8,14 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Reading with and without the parse-ahead thread. */
+@Timeout(120)
 class ParsedLineReaderTest {
 
     static final ObjectMapper MAPPER = new ObjectMapper();

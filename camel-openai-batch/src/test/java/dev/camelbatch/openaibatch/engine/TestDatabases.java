@@ -17,8 +17,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Databases for the JDBC store tests: H2 in this JVM (always), and the PostgreSQL server named by the environment
- * variables {@value #URL}, {@value #USER} and {@value #PASSWORD} ({@code .ci/run} starts one and sets them). Without
- * them the PostgreSQL tests are skipped with a warning, except under {@code CI=true}, where they fail.
+ * variables {@value #URL}, {@value #USER} and {@value #PASSWORD} ({@code .ci/run} starts one and sets them).
+ * <ul>
+ * <li>Not set: the PostgreSQL tests are skipped with a warning (the build prints one on the console too), except
+ * under {@code CI=true}, where they fail.</li>
+ * <li>Set, but the server cannot be reached: the tests fail, in CI and outside (a configured server is meant to be
+ * used; nothing falls back to H2 silently).</li>
+ * <li>{@value #SKIP}{@code =true} (what {@code .ci/run} honours to run without PostgreSQL): skipped with a warning,
+ * also under {@code CI=true}; an explicit choice, never the default.</li>
+ * </ul>
  * <p>
  * Both are pooled (H2's {@link JdbcConnectionPool}, over PostgreSQL's pooled data source too), as the store expects.
  */
@@ -27,6 +34,10 @@ public final class TestDatabases {
     public static final String URL = "OPENAI_BATCH_TEST_JDBC_URL";
     public static final String USER = "OPENAI_BATCH_TEST_JDBC_USER";
     public static final String PASSWORD = "OPENAI_BATCH_TEST_JDBC_PASSWORD";
+    /** The explicit opt-out: {@code true} skips the PostgreSQL tests even under {@code CI=true}. */
+    public static final String SKIP = "OPENAI_BATCH_SKIP_POSTGRES";
+    /** Whether the server answered, once checked (null: not checked yet). */
+    private static volatile Boolean reachable;
     private static final Logger LOG = LoggerFactory.getLogger(TestDatabases.class);
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
@@ -48,25 +59,82 @@ public final class TestDatabases {
         return pool;
     }
 
-    /** Whether the PostgreSQL server of the tests is configured. */
+    /**
+     * Whether the PostgreSQL server of the tests is configured (and not opted out of with {@value #SKIP}=true).
+     * A configured server that cannot be reached fails the calling test: it never counts as "not configured".
+     */
     public static boolean postgresConfigured() {
+        if (optedOut()) {
+            return false;
+        }
         String url = System.getenv(URL);
-        return url != null && !url.isBlank();
+        if (url == null || url.isBlank()) {
+            return false;
+        }
+        requireReachable(url);
+        return true;
     }
 
-    /** Skips (outside CI) or fails (CI=true) the calling test when PostgreSQL is not configured. */
+    /** Skips (outside CI, or with {@value #SKIP}=true) or fails (CI=true) the calling test without PostgreSQL. */
     public static void requirePostgres() {
         if (postgresConfigured()) {
             return;
         }
-        String msg = "PostgreSQL tests need a server: " + URL + " (with " + USER + " and " + PASSWORD
-                     + ") is not set; .ci/run starts PostgreSQL and sets them";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+        String msg = optedOut()
+                ? SKIP + "=true"
+                : "PostgreSQL tests need a server: " + URL + " (with " + USER + " and " + PASSWORD
+                  + ") is not set; .ci/run starts PostgreSQL and sets them";
+        if (!optedOut() && underCi()) {
             fail("CI=true and " + msg);
         }
         LOG.warn("SKIPPING the PostgreSQL tests: {}", msg);
         System.err.println("WARNING: SKIPPING the PostgreSQL tests: " + msg);
         Assumptions.abort("SKIPPED (no PostgreSQL): " + msg);
+    }
+
+    /** Whether the tests run under {@code CI=true} (what {@code .ci/run} sets). */
+    public static boolean underCi() {
+        return "true".equalsIgnoreCase(System.getenv("CI"));
+    }
+
+    /** Whether {@value #SKIP}=true asks to run without PostgreSQL. */
+    public static boolean optedOut() {
+        return "true".equalsIgnoreCase(System.getenv(SKIP));
+    }
+
+    /** Connects once (the result is kept for the JVM); fails the test when the configured server does not answer. */
+    private static void requireReachable(String url) {
+        Boolean known = reachable;
+        if (known == null) {
+            synchronized (TestDatabases.class) {
+                known = reachable;
+                if (known == null) {
+                    known = connects(url);
+                    reachable = known;
+                }
+            }
+        }
+        if (!known) {
+            fail("the PostgreSQL server of the tests (" + URL + "=" + url + ") cannot be reached"
+                 + (underCi() ? " under CI=true" : "") + "; start it, or unset " + URL + " (or set " + SKIP
+                 + "=true) to skip the PostgreSQL tests");
+        }
+    }
+
+    private static boolean connects(String url) {
+        PGConnectionPoolDataSource pg = new PGConnectionPoolDataSource();
+        pg.setURL(url);
+        pg.setUser(System.getenv(USER));
+        pg.setPassword(System.getenv(PASSWORD));
+        pg.setConnectTimeout(10);
+        pg.setLoginTimeout(10);
+        try (Connection c = pg.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SELECT 1");
+            return true;
+        } catch (SQLException e) {
+            LOG.error("The PostgreSQL server of the tests ({}) cannot be reached: {}", url, e.toString());
+            return false;
+        }
     }
 
     /** A pooled data source for the PostgreSQL server of the tests (see {@link #requirePostgres()}). */

@@ -12,6 +12,7 @@ import java.util.Map;
 import dev.camelbatch.openaibatch.ExecutionAudit;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with camel-file's {@code FileLockClusterService}). The leader is killed with SIGKILL; the other node becomes the
  * leader, opens the store and finishes: every request has its result, no segment attempt was submitted twice.
  */
+@Timeout(600)
 class ClusteredFileStoreTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusteredFileStoreTest.class);

@@ -23,6 +23,7 @@ import org.h2.tools.Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,7 @@ import static org.awaitility.Awaitility.await;
  * <p>
  * The database is the PostgreSQL server of the tests; without one (outside CI) an H2 server in this JVM.
  */
+@Timeout(600)
 class JdbcFailoverTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcFailoverTest.class);

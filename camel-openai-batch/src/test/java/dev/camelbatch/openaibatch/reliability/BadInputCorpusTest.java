@@ -22,6 +22,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * exchange with a specific error (exception type and a message naming the field or line), after which a valid request
  * still succeeds. The corpus and its outcomes are reported in docs/reliability.md.
  */
+@Timeout(300)
 class BadInputCorpusTest extends CamelTestSupport {
 
     /** Every case's store lies under this folder, which JUnit deletes after the class. */

@@ -28,6 +28,7 @@ import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +39,7 @@ import static org.awaitility.Awaitility.await;
  * refused key, bad input) leaves the key in no log line (all loggers at DEBUG, HttpClient's included), no file of the
  * store, no exception message and no endpoint URI as printed.
  */
+@Timeout(300)
 class SecretsTest {
 
     private static final String KEY = "sk-test-CANARY-7f3a9c1e5b2d4a6c8e0f1a3b5c7d9e1f";

@@ -20,12 +20,14 @@ import javax.sql.DataSource;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The example on the in-process simulator and an in-memory H2 database. */
+@Timeout(300)
 class DatabaseApplicationTest {
 
     @TempDir
