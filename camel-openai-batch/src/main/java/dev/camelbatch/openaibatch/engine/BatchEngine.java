@@ -127,7 +127,7 @@ public class BatchEngine implements AutoCloseable {
         if (running.get()) {
             return;
         }
-        Files.createDirectories(workDir);
+        PrivateFiles.createDirectories(workDir);
         for (SegmentInfo s : store.segments()) {
             if (s.getStatus() == SegmentStatus.UPLOADING || s.getStatus() == SegmentStatus.CREATING) {
                 needsReconcile.add(s.getId());
@@ -1348,7 +1348,7 @@ public class BatchEngine implements AutoCloseable {
         try {
             LineIdScanner scan = new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount());
             try (InputStream in = client.downloadFileContent(fileId);
-                 OutputStream os = Files.newOutputStream(tmp)) {
+                 OutputStream os = PrivateFiles.newOutputStream(tmp)) {
                 copy(in, os, scan, () -> stopIfStale(generation));
             }
             stopIfStale(generation);
@@ -1417,7 +1417,7 @@ public class BatchEngine implements AutoCloseable {
             LineIdScanner scan = "out".equals(suffix)
                     ? new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount()) : null;
             try (InputStream in = client.downloadFileContent(fileId);
-                 OutputStream os = Files.newOutputStream(tmp)) {
+                 OutputStream os = PrivateFiles.newOutputStream(tmp)) {
                 copy(in, os, scan, () -> {
                 });
                 if (scan != null) {

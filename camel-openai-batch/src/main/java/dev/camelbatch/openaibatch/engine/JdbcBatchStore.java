@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
@@ -1451,13 +1450,8 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public Path uploadFile(String segmentId) throws IOException {
         ensureOpen();
-        Files.createDirectories(workDirectory);
-        Path file = Files.createTempFile(workDirectory, "upload-" + segmentId + "-", ".jsonl");
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system
-        }
+        PrivateFiles.createDirectories(workDirectory);
+        Path file = PrivateFiles.createTempFile(workDirectory, "upload-" + segmentId + "-", ".jsonl");
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
             streamLines(segmentId, line -> {
                 try {
