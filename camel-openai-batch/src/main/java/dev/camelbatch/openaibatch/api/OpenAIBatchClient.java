@@ -10,7 +10,6 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -709,9 +708,33 @@ public class OpenAIBatchClient implements AutoCloseable {
         }
     }
 
+    /**
+     * A file or batch id as a path segment. Ids come from the server (or from a message header) and must not change
+     * the path they are put into: only letters, digits, {@code _} and {@code -} are accepted (OpenAI's
+     * {@code file-abc123} and {@code batch_abc123}, Azure's {@code file-} and {@code batch_} ids with a GUID), so
+     * {@code ..}, {@code /} and encoded forms of them never reach a request.
+     */
     private static String segment(String id, String name) {
-        requireText(id, name);
-        return URLEncoder.encode(id.trim(), StandardCharsets.UTF_8).replace("+", "%20");
+        String trimmed = id == null ? null : id.trim();
+        if (!isValidId(trimmed)) {
+            throw new IllegalArgumentException(name + " must be a non-empty id of letters, digits, '_' and '-', was "
+                    + (id == null ? "null" : "'" + snippet(id) + "'"));
+        }
+        return trimmed;
+    }
+
+    /** Whether {@code id} is a well-formed file or batch id: letters, digits, {@code _} and {@code -} only. */
+    public static boolean isValidId(String id) {
+        if (id == null || id.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A file name that cannot break the Content-Disposition header. */
