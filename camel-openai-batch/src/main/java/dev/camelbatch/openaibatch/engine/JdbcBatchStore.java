@@ -188,7 +188,7 @@ public class JdbcBatchStore implements BatchStore {
                 + "    id                VARCHAR(64)  NOT NULL,\n"
                 + "    name              VARCHAR(512) NOT NULL,\n"
                 + "    endpoint          VARCHAR(128) NOT NULL,\n"
-                + "    model             VARCHAR(256) NOT NULL,\n"
+                + "    model             VARCHAR(" + RequestLines.MAX_MODEL_LENGTH + ") NOT NULL,\n"
                 + "    status            VARCHAR(16)  NOT NULL,\n"
                 + "    open_slot         SMALLINT,\n"
                 + "    attempt           INT          NOT NULL,\n"
