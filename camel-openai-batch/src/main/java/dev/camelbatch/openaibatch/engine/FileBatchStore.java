@@ -88,6 +88,25 @@ public class FileBatchStore implements BatchStore {
     private final ThreadLocal<List<IoAction>> deferred = ThreadLocal.withInitial(ArrayList::new);
     private final GroupCommit groupCommit = new GroupCommit();
 
+    /** Forces a directory's entries (names created or renamed in it) to disk. */
+    @FunctionalInterface
+    interface DirectorySync {
+        void sync(Path dir);
+    }
+
+    /**
+     * Opens the directory for reading and forces it (Linux and other POSIX systems); does nothing where a directory
+     * cannot be opened or forced (Windows).
+     */
+    static final DirectorySync FSYNC_DIRECTORY = dir -> {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // directories cannot be opened or forced on this system
+        }
+    };
+
+    private DirectorySync directorySync = FSYNC_DIRECTORY;
     private FileChannel lockChannel;
     private FileLock fileLock;
     private ScheduledExecutorService syncer;
@@ -123,6 +142,11 @@ public class FileBatchStore implements BatchStore {
 
     public Path directory() {
         return dir;
+    }
+
+    /** Replaces how directories are forced to disk (tests count the syncs); call before {@link #start()}. */
+    void directorySync(DirectorySync sync) {
+        this.directorySync = sync;
     }
 
     @Override
@@ -482,8 +506,19 @@ public class FileBatchStore implements BatchStore {
     private AppendFile openAppend(Path p) throws IOException {
         if (!Files.exists(p)) {
             PrivateFiles.createFile(p);
+            syncDirectoryIfAlways(p.getParent());
         }
         return AppendFile.open(p, mapped);
+    }
+
+    /**
+     * Under {@link SyncPolicy#ALWAYS}, forces a directory after a name was created or renamed in it: the file's data
+     * reaching the disk does not make its name durable.
+     */
+    private void syncDirectoryIfAlways(Path directory) {
+        if (syncPolicy == SyncPolicy.ALWAYS) {
+            directorySync.sync(directory);
+        }
     }
 
     @Override
@@ -1189,6 +1224,8 @@ public class FileBatchStore implements BatchStore {
             }
             PrivateFiles.restrict(tmp);
             move(tmp, target);
+            // the rename, and the segment files created before it, reach the disk with the directory
+            syncDirectoryIfAlways(segmentsDir);
             written[0] = version;
         }
     }
