@@ -85,6 +85,11 @@ public class OpenAIBatchClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchClient.class);
 
     private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
+    /**
+     * The largest JSON answer read (a batch, a file, a page of a list are a few kilobytes): a bigger one is refused as
+     * not the expected JSON, before it is read into memory.
+     */
+    public static final int MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
     private static final ContentType JSON_UTF8 = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
     private static final ContentType UPLOAD_CONTENT_TYPE = ContentType.APPLICATION_OCTET_STREAM;
 
@@ -401,7 +406,12 @@ public class OpenAIBatchClient implements AutoCloseable {
                     private static final long serialVersionUID = 1L;
                 };
             }
-            try (InputStream in = entity.getContent()) {
+            if (entity.getContentLength() > MAX_JSON_BODY_BYTES) {
+                // refused before reading; a body without Content-Length stops at the limit while it is parsed
+                throw new BodyTooLargeException("the response body of " + entity.getContentLength()
+                        + " bytes exceeds the limit of " + MAX_JSON_BODY_BYTES + " bytes for a JSON answer");
+            }
+            try (InputStream in = new LimitedJsonBody(response, entity.getContent())) {
                 T value = mapper.readValue(in, type);
                 if (value == null) {
                     throw new JsonProcessingException("null response body") {
@@ -879,6 +889,69 @@ public class OpenAIBatchClient implements AutoCloseable {
             closed = true;
             // at EOF the connection goes back to the pool; before EOF it is dropped (nothing more is read)
             closeQuietly(response, eof);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------- JSON answers
+
+    /** A JSON answer over {@link #MAX_JSON_BODY_BYTES}: not the expected JSON (so not retried, see execute). */
+    private static final class BodyTooLargeException extends JsonProcessingException {
+        private static final long serialVersionUID = 1L;
+
+        BodyTooLargeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The body of a JSON answer, which fails once more than {@link #MAX_JSON_BODY_BYTES} bytes were read; the
+     * connection is then dropped, so that nothing more of the body is read (not even to reuse the connection).
+     */
+    private static final class LimitedJsonBody extends java.io.FilterInputStream {
+        private final ClassicHttpResponse response;
+        private long read;
+        private boolean aborted;
+
+        LimitedJsonBody(ClassicHttpResponse response, InputStream in) {
+            super(in == null ? InputStream.nullInputStream() : in);
+            this.response = response;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!aborted) {
+                super.close();
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        private void count(int n) throws BodyTooLargeException {
+            read += n;
+            if (read > MAX_JSON_BODY_BYTES) {
+                aborted = true;
+                if (response instanceof CloseableHttpResponse r) {
+                    closeQuietly(r, false);
+                }
+                throw new BodyTooLargeException("the response body exceeds the limit of " + MAX_JSON_BODY_BYTES
+                        + " bytes for a JSON answer");
+            }
         }
     }
 
