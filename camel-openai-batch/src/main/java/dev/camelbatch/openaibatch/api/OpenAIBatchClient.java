@@ -90,6 +90,11 @@ public class OpenAIBatchClient implements AutoCloseable {
      * not the expected JSON, before it is read into memory.
      */
     public static final int MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+    /**
+     * The most pages a listing fetches: a server that answers {@code has_more=true} forever ends a listing with an
+     * error after this many pages instead of keeping it going.
+     */
+    public static final int MAX_LIST_PAGES = 10_000;
     private static final ContentType JSON_UTF8 = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
     private static final ContentType UPLOAD_CONTENT_TYPE = ContentType.APPLICATION_OCTET_STREAM;
 
@@ -99,6 +104,8 @@ public class OpenAIBatchClient implements AutoCloseable {
     private final PoolingHttpClientConnectionManager connectionManager;
     private final CloseableHttpClient http;
     private final Clock clock = Clock.systemUTC();
+    /** {@link #MAX_LIST_PAGES}, lowered by tests. */
+    private volatile int maxListPages = MAX_LIST_PAGES;
 
     /** How a call may be retried after an I/O failure. */
     private enum Mode {
@@ -285,7 +292,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     /** All files, page after page of {@code pageSize} (or the server default when {@code null}), fetched lazily. */
     public Iterator<OpenAIFile> iterateFiles(String purpose, String order, Integer pageSize) {
-        return new PageIterator<>(after -> {
+        return new PageIterator<>("GET /files", maxListPages, after -> {
             FileList page = listFiles(purpose, after, pageSize, order);
             return new PageIterator.Page<>(page.getData(), page.hasMore(), page.nextCursor());
         });
@@ -355,7 +362,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     /** All batches, newest first, page after page of {@code pageSize} (server default when {@code null}), lazily. */
     public Iterator<Batch> iterateBatches(Integer pageSize) {
-        return new PageIterator<>(after -> {
+        return new PageIterator<>("GET /batches", maxListPages, after -> {
             BatchList page = listBatches(after, pageSize);
             return new PageIterator.Page<>(page.getData(), page.hasMore(), page.nextCursor());
         });
@@ -784,6 +791,11 @@ public class OpenAIBatchClient implements AutoCloseable {
         }
     }
 
+    /** Lowers the page limit of listings (tests). */
+    void maxListPages(int pages) {
+        this.maxListPages = pages;
+    }
+
     /** Closes the connection pool. */
     @Override
     public void close() {
@@ -957,7 +969,10 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     // ----------------------------------------------------------------------------------------------- paging
 
-    /** Lazily fetches page after page; a failure surfaces from {@code hasNext()}/{@code next()}. */
+    /**
+     * Lazily fetches page after page; a failure surfaces from {@code hasNext()}/{@code next()}, and so does an
+     * {@link IllegalStateException} once {@code maxPages} pages were fetched and the last one still announces more.
+     */
     static final class PageIterator<T> implements Iterator<T> {
 
         static final class Page<T> {
@@ -972,18 +987,30 @@ public class OpenAIBatchClient implements AutoCloseable {
             }
         }
 
+        private final String what;
+        private final int maxPages;
         private final Function<String, Page<T>> fetcher;
         private Iterator<T> current;
         private String cursor;
         private boolean more = true;
+        private int pages;
 
-        PageIterator(Function<String, Page<T>> fetcher) {
+        PageIterator(String what, int maxPages, Function<String, Page<T>> fetcher) {
+            this.what = what;
+            this.maxPages = maxPages;
             this.fetcher = fetcher;
         }
 
         @Override
         public boolean hasNext() {
             while ((current == null || !current.hasNext()) && more) {
+                if (pages >= maxPages) {
+                    more = false;
+                    LOG.warn("{}: stopped after {} pages; the server still answered has_more=true", what, pages);
+                    throw new IllegalStateException(what + ": stopped after " + pages + " pages; the server still"
+                            + " answered has_more=true (at most " + maxPages + " pages are listed)");
+                }
+                pages++;
                 Page<T> page = fetcher.apply(cursor);
                 current = page.items.iterator();
                 String next = page.nextCursor;

@@ -513,7 +513,14 @@ public class BatchEngine implements AutoCloseable {
         boolean changed = false;
         try {
             String after = null;
+            int pages = 0;
             while (seen.size() < byBatch.size()) {
+                if (pages++ == config.maxListPages) {
+                    // the batches not seen yet are asked for one by one below
+                    LOG.warn("Batch engine '{}': the batch list still had more after {} pages; polling the batches"
+                             + " not seen one by one", store.name(), config.maxListPages);
+                    break;
+                }
                 BatchList page = client.listBatches(after, LIST_PAGE);
                 stats.pollCalls.incrementAndGet();
                 List<Batch> data = page.getData() != null ? page.getData() : List.of();

@@ -5,8 +5,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What the client reads from a server is bounded: a JSON answer larger than 16 MB is a clear error (whether its size
- * is announced or not), never retried and never read into memory as a whole.
+ * is announced or not), never retried and never read into memory as a whole; a listing stops with a clear error after
+ * {@value OpenAIBatchClient#MAX_LIST_PAGES} pages of a server that always answers {@code has_more=true}.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class OpenAIBatchClientLimitsTest {
@@ -121,6 +125,58 @@ class OpenAIBatchClientLimitsTest {
         assertThatThrownBy(() -> client().createBatch(request))
                 .isInstanceOf(BatchCreationOutcomeUnknownException.class).hasMessageContaining("16777216");
         assertThat(stub.requests()).hasSize(1);
+    }
+
+    /** Pages of one new item each, always with has_more=true. */
+    private static StubServer.Action endlessPages(IntFunction<String> item) {
+        AtomicInteger n = new AtomicInteger();
+        return (ex, req) -> {
+            int i = n.incrementAndGet();
+            json(200, "{\"object\":\"list\",\"data\":[" + item.apply(i) + "],\"has_more\":true}").run(ex, req);
+        };
+    }
+
+    @Test
+    void aListingStopsAfterTheMostPagesWithAClearError() {
+        assertThat(OpenAIBatchClient.MAX_LIST_PAGES).isEqualTo(10_000);
+        int[] fetched = { 0 };
+        OpenAIBatchClient.PageIterator<String> it = new OpenAIBatchClient.PageIterator<>("GET /things",
+                OpenAIBatchClient.MAX_LIST_PAGES, after -> {
+                    int i = ++fetched[0];
+                    return new OpenAIBatchClient.PageIterator.Page<>(List.of("t" + i), true, "t" + i);
+                });
+        int seen = 0;
+        Throwable failure = null;
+        try {
+            while (it.hasNext()) {
+                it.next();
+                seen++;
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        assertThat(failure).isInstanceOf(IllegalStateException.class).hasMessageContaining("GET /things")
+                .hasMessageContaining("10000 pages").hasMessageContaining("has_more");
+        assertThat(fetched[0]).isEqualTo(OpenAIBatchClient.MAX_LIST_PAGES);
+        assertThat(seen).isEqualTo(OpenAIBatchClient.MAX_LIST_PAGES);
+        assertThat(it.hasNext()).isFalse();
+    }
+
+    @Test
+    void aServerThatAlwaysHasMorePagesEndsTheListingsOfBatchesAndFiles() {
+        stub.on("GET /v1/batches", endlessPages(i -> StubServer.batchJson("batch_p" + i, "completed")));
+        stub.on("GET /v1/files", endlessPages(i -> StubServer.fileJson("file-p" + i, "f.jsonl", 1)));
+        OpenAIBatchClient c = client();
+        // over HTTP with a lower limit (10 000 round trips take long on a loaded machine)
+        c.maxListPages(25);
+        Iterator<Batch> batches = c.iterateBatches(1);
+        assertThatThrownBy(() -> batches.forEachRemaining(b -> { })).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("GET /batches").hasMessageContaining("25 pages");
+        assertThat(stub.requests("GET /v1/batches")).hasSize(25);
+        Iterator<OpenAIFile> files = c.iterateFiles("batch", "desc", 1);
+        assertThatThrownBy(() -> files.forEachRemaining(f -> { })).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("GET /files").hasMessageContaining("25 pages");
+        assertThat(stub.requests("GET /v1/files")).hasSize(25);
     }
 
     @Test
