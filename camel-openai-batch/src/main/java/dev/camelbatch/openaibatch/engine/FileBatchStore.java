@@ -457,7 +457,7 @@ public class FileBatchStore implements BatchStore {
         SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, System.currentTimeMillis());
         s.setMaxAgeMillis(limits.maxAgeMillis());
         // written at once, even under the lock: the state must exist before the first line of its data file
-        // (a new segment is rare: one fsync per segment)
+        // (a new segment is rare: one fsync per segment, and under ALWAYS two of the directory, see openAppend)
         persistState(s.getId(), stateVersions.incrementAndGet(), mapper.writeValueAsBytes(s));
         segments.put(s.getId(), s);
         openByGroup.put(group, s.getId());
