@@ -67,6 +67,10 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
 
     @Override
     protected void doStop() throws Exception {
+        if (getHealthCheck() instanceof OpenAIBatchConsumerHealthCheck check) {
+            // the check's own API client lives as long as the consumer runs
+            check.closeClient();
+        }
         if (runtime != null) {
             runtime.stopEngine();
             runtime.release();

@@ -25,9 +25,12 @@ public class OpenAIBatchConsumerHealthCheck extends AbstractHealthCheck {
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
 
     private final OpenAIBatchConsumer consumer;
+    /** One probe at a time. */
     private final Object lock = new Object();
+    /** Guards {@link #client} alone, so that closing it never waits for a probe in progress. */
+    private final Object clientLock = new Object();
     private OpenAIBatchClient client;
-    private Probe last;
+    private volatile Probe last;
 
     /** The outcome of one probe of the API. */
     private record Probe(long at, boolean ok, Integer httpStatus, String message, Throwable error) {
@@ -83,8 +86,9 @@ public class OpenAIBatchConsumerHealthCheck extends AbstractHealthCheck {
         long cacheTime = endpoint.getComponent().getHealthCheckApiCacheTime();
         synchronized (lock) {
             long now = System.currentTimeMillis();
-            if (last != null && now - last.at() < cacheTime) {
-                return last;
+            Probe cached = last;
+            if (cached != null && now - cached.at() < cacheTime) {
+                return cached;
             }
             Probe p;
             try {
@@ -100,38 +104,55 @@ public class OpenAIBatchConsumerHealthCheck extends AbstractHealthCheck {
                 p = new Probe(now, false, null, "the API client cannot be configured: " + e.getMessage(), e);
             }
             last = p;
+            if (!consumer.isRunAllowed()) {
+                // the consumer stopped while the API was asked: a client made meanwhile is not left open
+                closeClient();
+            }
             return p;
         }
     }
 
     /** A client of its own: one attempt, short timeouts, so that a health call never waits for retries. */
     private OpenAIBatchClient client() throws Exception {
-        if (client == null) {
-            OpenAIBatchEndpoint endpoint = consumer.getEndpoint();
-            OpenAIClientConfig base = OpenAIBatchRuntime.clientConfig(endpoint.getConfiguration(),
-                    endpoint.getCamelContext());
-            Duration connect = base.getConnectTimeout().compareTo(PROBE_TIMEOUT) < 0
-                    ? base.getConnectTimeout() : PROBE_TIMEOUT;
-            client = new OpenAIBatchClient(base.toBuilder().retryPolicy(RetryPolicy.none()).maxConnections(1)
-                    .connectTimeout(connect).responseTimeout(PROBE_TIMEOUT).build());
+        synchronized (clientLock) {
+            if (client == null) {
+                OpenAIBatchEndpoint endpoint = consumer.getEndpoint();
+                OpenAIClientConfig base = OpenAIBatchRuntime.clientConfig(endpoint.getConfiguration(),
+                        endpoint.getCamelContext());
+                Duration connect = base.getConnectTimeout().compareTo(PROBE_TIMEOUT) < 0
+                        ? base.getConnectTimeout() : PROBE_TIMEOUT;
+                client = new OpenAIBatchClient(base.toBuilder().retryPolicy(RetryPolicy.none()).maxConnections(1)
+                        .connectTimeout(connect).responseTimeout(PROBE_TIMEOUT).build());
+            }
+            return client;
         }
-        return client;
+    }
+
+    /** The client of the probe while one is open, else {@code null}. */
+    OpenAIBatchClient currentClient() {
+        synchronized (clientLock) {
+            return client;
+        }
     }
 
     /** Forgets the cached outcome, so that the next call asks the API (tests, JMX). */
     public void reset() {
-        synchronized (lock) {
-            last = null;
-        }
+        last = null;
     }
 
+    /**
+     * Closes the probe's client (its connection pool) and forgets the cached outcome; called when the consumer stops.
+     * A probe in progress fails, and the next call after a restart opens a new client.
+     */
     void closeClient() {
-        synchronized (lock) {
-            if (client != null) {
-                client.close();
-                client = null;
-            }
-            last = null;
+        OpenAIBatchClient c;
+        synchronized (clientLock) {
+            c = client;
+            client = null;
+        }
+        last = null;
+        if (c != null) {
+            c.close();
         }
     }
 }

@@ -21,7 +21,8 @@ import org.apache.camel.CamelContext;
  * <p>
  * Meters: {@value #PREFIX}{@code requests.spooled}, {@code documents.spooled}, {@code segments.sealed},
  * {@code batches.created}, {@code batches.done}, {@code batch.events} (tag {@code type}), {@code lines.emitted} (tags
- * {@code kind} = result|error and {@code code} = error code or HTTP status), {@code requests.resubmitted},
+ * {@code kind} = result|error and {@code code} = error code or HTTP status, "other" for a code that is not known, see
+ * {@link LineCodes}), {@code requests.resubmitted},
  * {@code submit.failures}, {@code download.retries}, {@code tokens} (tag {@code type} = input|cached|output|reasoning),
  * {@code poll.calls}, {@code poll.cycles}; gauges {@code segments} (tag {@code state}: the segment status; "batches
  * by state"), {@code requests.waiting}, {@code batches.in.flight}, {@code auth.refused} (1 while the key is refused),

@@ -145,12 +145,15 @@ public final class OpenAIBatchMonitor {
         c.incrementAndGet();
     }
 
-    /** The code of a line as a metric tag: the error code of a failure, else the HTTP status, else "none". */
+    /**
+     * The code of a line as a metric tag: the error code of a failure, else the HTTP status, else "none"; a code
+     * outside the known ones is "other" ({@link LineCodes}).
+     */
     static String lineCode(EmittedLine line) {
         if (line.isError() && line.errorCode() != null && !line.errorCode().isBlank()) {
-            return line.errorCode();
+            return LineCodes.tag(line.errorCode());
         }
-        return line.statusCode() != null ? Integer.toString(line.statusCode()) : "none";
+        return line.statusCode() != null ? LineCodes.tag(Integer.toString(line.statusCode())) : "none";
     }
 
     void engineStopped(BatchEngine e) {

@@ -841,14 +841,10 @@ final class OpenAIBatchOperations {
                                                                               + h.getClass().getName());
         }
         String id = h.toString().trim();
-        for (int i = 0; i < id.length(); i++) {
-            char c = id.charAt(i);
-            if (Character.isWhitespace(c) || Character.isISOControl(c) || c == '/' || c == '?' || c == '#') {
-                throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "'" + id + "' is not a batch id"
-                                                                                  + " (header "
-                                                                                  + OpenAIBatchConstants.BATCH_ID
-                                                                                  + ")");
-            }
+        if (!OpenAIBatchClient.isValidId(id)) {
+            throw new OpenAIBatchOperationException(op, Reason.INVALID_INPUT, "'" + id + "' is not a batch id"
+                                                                              + " (letters, digits, '_' and '-'; header "
+                                                                              + OpenAIBatchConstants.BATCH_ID + ")");
         }
         return id;
     }

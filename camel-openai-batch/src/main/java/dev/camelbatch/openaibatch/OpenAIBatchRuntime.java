@@ -197,6 +197,11 @@ final class OpenAIBatchRuntime {
         return client;
     }
 
+    /** Whether the API client of this runtime is open (created by a consumer's engine or a producer's operation). */
+    synchronized boolean hasClient() {
+        return client != null;
+    }
+
     synchronized BatchEngine startEngine(OpenAIBatchConfiguration conf, CamelContext context, LineSink sink,
             EngineListener listener) throws Exception {
         if (engine != null) {
@@ -222,8 +227,6 @@ final class OpenAIBatchRuntime {
         // usage, cost and progress are watched from outside the engine, through its sink and listener
         BatchMonitor usage = new BatchMonitor(name, OpenAIBatchPrices.resolve(conf, context),
                 UsageAccumulator.forName(name), ec.progressLogInterval);
-        usageMonitor = usage;
-        usageMBean = OpenAIBatchUsage.register(context, name, usage);
         LineSink counted = line -> {
             boolean delivered = sink.deliver(line);
             if (delivered) {
@@ -237,10 +240,33 @@ final class OpenAIBatchRuntime {
                 listener.onEvent(event);
             }
         };
-        engine = new BatchEngine(store, client(conf, context), ec, usage.wrap(counted), usage.wrap(observed), mapper,
-                workDir);
-        engine.start();
-        return engine;
+        // the engine becomes this runtime's only once it started: a start that fails (e.g. the database of the
+        // store is out of reach) leaves nothing behind that would block the next start
+        boolean ownClient = client == null;
+        OpenAIBatchUsage mbean = null;
+        BatchEngine started = null;
+        try {
+            OpenAIBatchClient api = client(conf, context);
+            mbean = OpenAIBatchUsage.register(context, name, usage);
+            started = new BatchEngine(store, api, ec, usage.wrap(counted), usage.wrap(observed), mapper, workDir);
+            started.start();
+        } catch (Exception | Error e) {
+            if (started != null) {
+                started.stop();
+            }
+            if (mbean != null) {
+                mbean.unregister();
+            }
+            if (ownClient && client != null) {
+                client.close();
+                client = null;
+            }
+            throw e;
+        }
+        usageMonitor = usage;
+        usageMBean = mbean;
+        engine = started;
+        return started;
     }
 
     synchronized void stopEngine() {

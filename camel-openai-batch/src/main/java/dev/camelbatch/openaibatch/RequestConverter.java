@@ -216,6 +216,7 @@ final class RequestConverter {
                 customId = newId();
             }
             RequestLines.checkCustomId(customId);
+            RequestLines.checkModel(model);
             return new Converted(model, new SpoolRecord(customId, promptLine(customId, model, cs.toString()), carried,
                     0));
         }

@@ -10,7 +10,6 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,6 +85,16 @@ public class OpenAIBatchClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchClient.class);
 
     private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
+    /**
+     * The largest JSON answer read (a batch, a file, a page of a list are a few kilobytes): a bigger one is refused as
+     * not the expected JSON, before it is read into memory.
+     */
+    public static final int MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+    /**
+     * The most pages a listing fetches: a server that answers {@code has_more=true} forever ends a listing with an
+     * error after this many pages instead of keeping it going.
+     */
+    public static final int MAX_LIST_PAGES = 10_000;
     private static final ContentType JSON_UTF8 = ContentType.APPLICATION_JSON.withCharset(StandardCharsets.UTF_8);
     private static final ContentType UPLOAD_CONTENT_TYPE = ContentType.APPLICATION_OCTET_STREAM;
 
@@ -95,6 +104,8 @@ public class OpenAIBatchClient implements AutoCloseable {
     private final PoolingHttpClientConnectionManager connectionManager;
     private final CloseableHttpClient http;
     private final RetryTime time;
+    /** {@link #MAX_LIST_PAGES}, lowered by tests. */
+    private volatile int maxListPages = MAX_LIST_PAGES;
 
     /**
      * How a call may be retried. An idempotent call (reads, delete, cancel) is repeated after any retryable failure. A
@@ -305,7 +316,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     /** All files, page after page of {@code pageSize} (or the server default when {@code null}), fetched lazily. */
     public Iterator<OpenAIFile> iterateFiles(String purpose, String order, Integer pageSize) {
-        return new PageIterator<>(after -> {
+        return new PageIterator<>("GET /files", maxListPages, after -> {
             FileList page = listFiles(purpose, after, pageSize, order);
             return new PageIterator.Page<>(page.getData(), page.hasMore(), page.nextCursor());
         });
@@ -379,7 +390,7 @@ public class OpenAIBatchClient implements AutoCloseable {
 
     /** All batches, newest first, page after page of {@code pageSize} (server default when {@code null}), lazily. */
     public Iterator<Batch> iterateBatches(Integer pageSize) {
-        return new PageIterator<>(after -> {
+        return new PageIterator<>("GET /batches", maxListPages, after -> {
             BatchList page = listBatches(after, pageSize);
             return new PageIterator.Page<>(page.getData(), page.hasMore(), page.nextCursor());
         });
@@ -430,7 +441,12 @@ public class OpenAIBatchClient implements AutoCloseable {
                     private static final long serialVersionUID = 1L;
                 };
             }
-            try (InputStream in = entity.getContent()) {
+            if (entity.getContentLength() > MAX_JSON_BODY_BYTES) {
+                // refused before reading; a body without Content-Length stops at the limit while it is parsed
+                throw new BodyTooLargeException("the response body of " + entity.getContentLength()
+                        + " bytes exceeds the limit of " + MAX_JSON_BODY_BYTES + " bytes for a JSON answer");
+            }
+            try (InputStream in = new LimitedJsonBody(response, entity.getContent())) {
                 T value = mapper.readValue(in, type);
                 if (value == null) {
                     throw new JsonProcessingException("null response body") {
@@ -739,9 +755,33 @@ public class OpenAIBatchClient implements AutoCloseable {
         }
     }
 
+    /**
+     * A file or batch id as a path segment. Ids come from the server (or from a message header) and must not change
+     * the path they are put into: only letters, digits, {@code _} and {@code -} are accepted (OpenAI's
+     * {@code file-abc123} and {@code batch_abc123}, Azure's {@code file-} and {@code batch_} ids with a GUID), so
+     * {@code ..}, {@code /} and encoded forms of them never reach a request.
+     */
     private static String segment(String id, String name) {
-        requireText(id, name);
-        return URLEncoder.encode(id.trim(), StandardCharsets.UTF_8).replace("+", "%20");
+        String trimmed = id == null ? null : id.trim();
+        if (!isValidId(trimmed)) {
+            throw new IllegalArgumentException(name + " must be a non-empty id of letters, digits, '_' and '-', was "
+                    + (id == null ? "null" : "'" + snippet(id) + "'"));
+        }
+        return trimmed;
+    }
+
+    /** Whether {@code id} is a well-formed file or batch id: letters, digits, {@code _} and {@code -} only. */
+    public static boolean isValidId(String id) {
+        if (id == null || id.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A file name that cannot break the Content-Disposition header. */
@@ -779,6 +819,11 @@ public class OpenAIBatchClient implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.trace("ignored failure while closing a response", e);
         }
+    }
+
+    /** Lowers the page limit of listings (tests). */
+    void maxListPages(int pages) {
+        this.maxListPages = pages;
     }
 
     /** Closes the connection pool. */
@@ -889,9 +934,75 @@ public class OpenAIBatchClient implements AutoCloseable {
         }
     }
 
+    // ----------------------------------------------------------------------------------------------- JSON answers
+
+    /** A JSON answer over {@link #MAX_JSON_BODY_BYTES}: not the expected JSON (so not retried, see execute). */
+    private static final class BodyTooLargeException extends JsonProcessingException {
+        private static final long serialVersionUID = 1L;
+
+        BodyTooLargeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The body of a JSON answer, which fails once more than {@link #MAX_JSON_BODY_BYTES} bytes were read; the
+     * connection is then dropped, so that nothing more of the body is read (not even to reuse the connection).
+     */
+    private static final class LimitedJsonBody extends java.io.FilterInputStream {
+        private final ClassicHttpResponse response;
+        private long read;
+        private boolean aborted;
+
+        LimitedJsonBody(ClassicHttpResponse response, InputStream in) {
+            super(in == null ? InputStream.nullInputStream() : in);
+            this.response = response;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!aborted) {
+                super.close();
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        private void count(int n) throws BodyTooLargeException {
+            read += n;
+            if (read > MAX_JSON_BODY_BYTES) {
+                aborted = true;
+                if (response instanceof CloseableHttpResponse r) {
+                    closeQuietly(r, false);
+                }
+                throw new BodyTooLargeException("the response body exceeds the limit of " + MAX_JSON_BODY_BYTES
+                        + " bytes for a JSON answer");
+            }
+        }
+    }
+
     // ----------------------------------------------------------------------------------------------- paging
 
-    /** Lazily fetches page after page; a failure surfaces from {@code hasNext()}/{@code next()}. */
+    /**
+     * Lazily fetches page after page; a failure surfaces from {@code hasNext()}/{@code next()}, and so does an
+     * {@link IllegalStateException} once {@code maxPages} pages were fetched and the last one still announces more.
+     */
     static final class PageIterator<T> implements Iterator<T> {
 
         static final class Page<T> {
@@ -906,18 +1017,30 @@ public class OpenAIBatchClient implements AutoCloseable {
             }
         }
 
+        private final String what;
+        private final int maxPages;
         private final Function<String, Page<T>> fetcher;
         private Iterator<T> current;
         private String cursor;
         private boolean more = true;
+        private int pages;
 
-        PageIterator(Function<String, Page<T>> fetcher) {
+        PageIterator(String what, int maxPages, Function<String, Page<T>> fetcher) {
+            this.what = what;
+            this.maxPages = maxPages;
             this.fetcher = fetcher;
         }
 
         @Override
         public boolean hasNext() {
             while ((current == null || !current.hasNext()) && more) {
+                if (pages >= maxPages) {
+                    more = false;
+                    LOG.warn("{}: stopped after {} pages; the server still answered has_more=true", what, pages);
+                    throw new IllegalStateException(what + ": stopped after " + pages + " pages; the server still"
+                            + " answered has_more=true (at most " + maxPages + " pages are listed)");
+                }
+                pages++;
                 Page<T> page = fetcher.apply(cursor);
                 current = page.items.iterator();
                 String next = page.nextCursor;

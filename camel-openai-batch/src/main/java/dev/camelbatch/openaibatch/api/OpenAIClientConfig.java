@@ -9,7 +9,7 @@ import javax.net.ssl.SSLContext;
 /**
  * Immutable configuration of an {@link OpenAIBatchClient}. Build it with {@link #builder()}.
  * <p>
- * {@link #toString()} never shows the API key.
+ * {@link #toString()} never shows the API key, nor the user-info ({@code user:password@}) of the base URL.
  */
 public final class OpenAIClientConfig {
 
@@ -151,7 +151,7 @@ public final class OpenAIClientConfig {
 
     @Override
     public String toString() {
-        return "OpenAIClientConfig{baseUrl=" + baseUrl
+        return "OpenAIClientConfig{baseUrl=" + maskUserInfo(baseUrl)
                 + ", apiKey=" + (hasApiKey() ? "****" : "<none>")
                 + ", organization=" + organization
                 + ", project=" + project
@@ -292,14 +292,14 @@ public final class OpenAIClientConfig {
             try {
                 uri = URI.create(url);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("baseUrl is not a valid URI: " + url, e);
+                throw new IllegalArgumentException("baseUrl is not a valid URI: " + maskUserInfo(url), e);
             }
             if (uri.getScheme() == null || uri.getHost() == null
                     || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
-                throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL: " + url);
+                throw new IllegalArgumentException("baseUrl must be an absolute http(s) URL: " + maskUserInfo(url));
             }
             if (uri.getQuery() != null || uri.getFragment() != null) {
-                throw new IllegalArgumentException("baseUrl must not have a query or fragment: " + url);
+                throw new IllegalArgumentException("baseUrl must not have a query or fragment: " + maskUserInfo(url));
             }
             if (azure && !baseUrlSet) {
                 throw new IllegalArgumentException(
@@ -342,6 +342,28 @@ public final class OpenAIClientConfig {
         private static String blankToNull(String s) {
             return s == null || s.isBlank() ? null : s.trim();
         }
+    }
+
+    /**
+     * A URL as it may be shown (toString, messages, Spring Boot's actuator): its user-info ({@code user:password@})
+     * replaced by {@code ****}; anything else as it is. {@code null} stays {@code null}.
+     */
+    public static String maskUserInfo(String url) {
+        if (url == null) {
+            return null;
+        }
+        int scheme = url.indexOf("://");
+        int start = scheme < 0 ? 0 : scheme + 3;
+        int end = url.length();
+        for (int i = start; i < url.length(); i++) {
+            char c = url.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        return at < start ? url : url.substring(0, start) + "****" + url.substring(at);
     }
 
     static String defaultUserAgent() {

@@ -28,6 +28,9 @@
  * and matching the metadata.</li>
  * <li>{@link dev.camelbatch.openaibatch.api.TruncatedDownloadException}: thrown by the download stream when the body
  * ends early or the connection fails while streaming; download again.</li>
+ * <li>{@link java.lang.IllegalArgumentException}: a file or batch id that is not letters, digits, {@code _} and
+ * {@code -} only (such as {@code ..} or {@code a/b}), refused before any request is sent so that an id never changes
+ * the path it goes into.</li>
  * </ul>
  *
  * <h2>Secrets</h2>

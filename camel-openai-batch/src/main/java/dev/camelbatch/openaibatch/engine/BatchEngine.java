@@ -128,7 +128,7 @@ public class BatchEngine implements AutoCloseable {
         if (running.get()) {
             return;
         }
-        Files.createDirectories(workDir);
+        PrivateFiles.createDirectories(workDir);
         running.set(true);
         ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "openai-batch-engine-" + store.name());
@@ -393,7 +393,14 @@ public class BatchEngine implements AutoCloseable {
         boolean changed = false;
         try {
             String after = null;
+            int pages = 0;
             while (seen.size() < byBatch.size()) {
+                if (pages++ == config.maxListPages) {
+                    // the batches not seen yet are asked for one by one below
+                    LOG.warn("Batch engine '{}': the batch list still had more after {} pages; polling the batches"
+                             + " not seen one by one", store.name(), config.maxListPages);
+                    break;
+                }
                 BatchList page = client.listBatches(after, LIST_PAGE);
                 stats.pollCalls.incrementAndGet();
                 List<Batch> data = page.getData() != null ? page.getData() : List.of();
@@ -1213,7 +1220,7 @@ public class BatchEngine implements AutoCloseable {
         try {
             LineIdScanner scan = new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount());
             try (InputStream in = client.downloadFileContent(fileId);
-                 OutputStream os = Files.newOutputStream(tmp)) {
+                 OutputStream os = PrivateFiles.newOutputStream(tmp)) {
                 copy(in, os, scan, () -> stopIfStale(generation));
             }
             stopIfStale(generation);
@@ -1282,7 +1289,7 @@ public class BatchEngine implements AutoCloseable {
             LineIdScanner scan = "out".equals(suffix)
                     ? new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount()) : null;
             try (InputStream in = client.downloadFileContent(fileId);
-                 OutputStream os = Files.newOutputStream(tmp)) {
+                 OutputStream os = PrivateFiles.newOutputStream(tmp)) {
                 copy(in, os, scan, () -> {
                 });
                 if (scan != null) {

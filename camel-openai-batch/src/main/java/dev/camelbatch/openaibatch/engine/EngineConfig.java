@@ -49,4 +49,6 @@ public class EngineConfig {
     public String nodeId;
     /** How long a lease on a segment lasts unless renewed (renewed every quarter of it). */
     public long leaseDuration = 60_000;
+    /** Pages of the batch list read per poll at most (a server that always answers has_more=true ends there). */
+    public int maxListPages = dev.camelbatch.openaibatch.api.OpenAIBatchClient.MAX_LIST_PAGES;
 }

@@ -11,13 +11,10 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -65,8 +62,6 @@ import org.slf4j.LoggerFactory;
 public class FileBatchStore implements BatchStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBatchStore.class);
-    private static final Set<PosixFilePermission> DIR_PERMS = PosixFilePermissions.fromString("rwx------");
-    private static final Set<PosixFilePermission> FILE_PERMS = PosixFilePermissions.fromString("rw-------");
     private static final int HISTORY_IN_MEMORY = 200;
     private static final long HISTORY_ROTATE_BYTES = 16L * 1024 * 1024;
     private static final byte NEWLINE = '\n';
@@ -93,6 +88,25 @@ public class FileBatchStore implements BatchStore {
     private final ThreadLocal<List<IoAction>> deferred = ThreadLocal.withInitial(ArrayList::new);
     private final GroupCommit groupCommit = new GroupCommit();
 
+    /** Forces a directory's entries (names created or renamed in it) to disk. */
+    @FunctionalInterface
+    interface DirectorySync {
+        void sync(Path dir);
+    }
+
+    /**
+     * Opens the directory for reading and forces it (Linux and other POSIX systems); does nothing where a directory
+     * cannot be opened or forced (Windows).
+     */
+    static final DirectorySync FSYNC_DIRECTORY = dir -> {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // directories cannot be opened or forced on this system
+        }
+    };
+
+    private DirectorySync directorySync = FSYNC_DIRECTORY;
     private FileChannel lockChannel;
     private FileLock fileLock;
     private ScheduledExecutorService syncer;
@@ -122,6 +136,11 @@ public class FileBatchStore implements BatchStore {
         return dir;
     }
 
+    /** Replaces how directories are forced to disk (tests count the syncs); call before {@link #start()}. */
+    void directorySync(DirectorySync sync) {
+        this.directorySync = sync;
+    }
+
     @Override
     public String name() {
         return name;
@@ -129,7 +148,9 @@ public class FileBatchStore implements BatchStore {
 
     /** Opens the directory, takes the lock and recovers every segment. */
     public void start() throws IOException {
-        createPrivateDirectories(segmentsDir);
+        // the store directory is owner-only whether it was created here or not
+        PrivateFiles.createDirectories(segmentsDir);
+        PrivateFiles.restrict(dir);
         lockChannel = FileChannel.open(dir.resolve("store.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             fileLock = lockChannel.tryLock();
@@ -428,7 +449,7 @@ public class FileBatchStore implements BatchStore {
         SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, System.currentTimeMillis());
         s.setMaxAgeMillis(limits.maxAgeMillis());
         // written at once, even under the lock: the state must exist before the first line of its data file
-        // (a new segment is rare: one fsync per segment)
+        // (a new segment is rare: one fsync per segment, and under ALWAYS two of the directory, see openAppend)
         persistState(s.getId(), stateVersions.incrementAndGet(), mapper.writeValueAsBytes(s));
         segments.put(s.getId(), s);
         openByGroup.put(group, s.getId());
@@ -476,9 +497,20 @@ public class FileBatchStore implements BatchStore {
     /** Opens an open segment's file for appends (mapped where the platform allows it). */
     private AppendFile openAppend(Path p) throws IOException {
         if (!Files.exists(p)) {
-            createPrivateFile(p);
+            PrivateFiles.createFile(p);
+            syncDirectoryIfAlways(p.getParent());
         }
         return AppendFile.open(p, mapped);
+    }
+
+    /**
+     * Under {@link SyncPolicy#ALWAYS}, forces a directory after a name was created or renamed in it: the file's data
+     * reaching the disk does not make its name durable.
+     */
+    private void syncDirectoryIfAlways(Path directory) {
+        if (syncPolicy == SyncPolicy.ALWAYS) {
+            directorySync.sync(directory);
+        }
     }
 
     @Override
@@ -626,7 +658,7 @@ public class FileBatchStore implements BatchStore {
             info.setMaxAgeMillis(maxAgeMillis);
             // the STAGING state first: a crash before the commit leaves files that the next start deletes
             writeState(info);
-            createPrivateFile(dataFile(info.getId()));
+            PrivateFiles.createFile(dataFile(info.getId()));
             data = FileChannel.open(dataFile(info.getId()), StandardOpenOption.WRITE);
         }
 
@@ -844,10 +876,10 @@ public class FileBatchStore implements BatchStore {
                         carry.close();
                     }
                 }
-                restrict(tmpData);
+                PrivateFiles.restrict(tmpData);
                 move(tmpData, dataFile(s.getId()));
                 if (Files.exists(tmpCarry)) {
-                    restrict(tmpCarry);
+                    PrivateFiles.restrict(tmpCarry);
                     move(tmpCarry, carryFile(s.getId()));
                 }
                 s.setRequestCount(records.size());
@@ -1003,7 +1035,7 @@ public class FileBatchStore implements BatchStore {
             if (ckpt == null) {
                 Path p = checkpointFile(segmentId);
                 if (!Files.exists(p)) {
-                    createPrivateFile(p);
+                    PrivateFiles.createFile(p);
                 }
                 try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                     ckpt = ch.map(FileChannel.MapMode.READ_WRITE, 0, 24);
@@ -1076,7 +1108,7 @@ public class FileBatchStore implements BatchStore {
             Files.move(h, dir.resolve("history.1.jsonl"), StandardCopyOption.REPLACE_EXISTING);
         }
         if (!Files.exists(h)) {
-            createPrivateFile(h);
+            PrivateFiles.createFile(h);
         }
         byte[] json = mapper.writeValueAsBytes(s);
         try (FileChannel ch = FileChannel.open(h, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
@@ -1182,8 +1214,10 @@ public class FileBatchStore implements BatchStore {
                     ch.force(false);
                 }
             }
-            restrict(tmp);
+            PrivateFiles.restrict(tmp);
             move(tmp, target);
+            // the rename, and the segment files created before it, reach the disk with the directory
+            syncDirectoryIfAlways(segmentsDir);
             written[0] = version;
         }
     }
@@ -1308,37 +1342,6 @@ public class FileBatchStore implements BatchStore {
     /** The hash of a request line's custom id, read from its bytes (the line is only parsed when it must be). */
     private long idHash(byte[] line) {
         return RequestLines.customIdHash(mapper, line, 0, line.length);
-    }
-
-    private static void createPrivateDirectories(Path p) throws IOException {
-        // directories created here (the store directory itself included) are owner-only; existing ones are left alone
-        Deque<Path> missing = new ArrayDeque<>();
-        for (Path d = p.toAbsolutePath(); d != null && !Files.exists(d); d = d.getParent()) {
-            missing.push(d);
-        }
-        Files.createDirectories(p);
-        for (Path d : missing) {
-            restrict(d);
-        }
-        restrict(p.getParent());
-        restrict(p);
-    }
-
-    private static void createPrivateFile(Path p) throws IOException {
-        try {
-            Files.createFile(p);
-        } catch (FileAlreadyExistsException e) {
-            // fine
-        }
-        restrict(p);
-    }
-
-    private static void restrict(Path p) {
-        try {
-            Files.setPosixFilePermissions(p, Files.isDirectory(p) ? DIR_PERMS : FILE_PERMS);
-        } catch (UnsupportedOperationException | IOException e) {
-            // not a POSIX file system: leave the defaults
-        }
     }
 
     private static final class OpenFiles {

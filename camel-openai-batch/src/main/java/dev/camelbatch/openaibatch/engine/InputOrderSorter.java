@@ -108,7 +108,7 @@ final class InputOrderSorter {
     }
 
     private static long write(List<Line> lines, Path file) throws IOException {
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(PrivateFiles.newOutputStream(file), 1 << 16)) {
             for (Line l : lines) {
                 out.write(l.bytes());
                 out.write('\n');
@@ -148,7 +148,7 @@ final class InputOrderSorter {
                 .thenComparingInt(h -> h.run));
         List<Head> all = new ArrayList<>();
         long n = 0;
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(PrivateFiles.newOutputStream(target), 1 << 16)) {
             for (int i = 0; i < runs.size(); i++) {
                 Head h = new Head(i, runs.get(i));
                 all.add(h);

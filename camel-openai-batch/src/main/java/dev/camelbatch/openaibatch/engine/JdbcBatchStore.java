@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
@@ -192,7 +191,7 @@ public class JdbcBatchStore implements BatchStore {
                 + "    id                VARCHAR(64)  NOT NULL,\n"
                 + "    name              VARCHAR(512) NOT NULL,\n"
                 + "    endpoint          VARCHAR(128) NOT NULL,\n"
-                + "    model             VARCHAR(256) NOT NULL,\n"
+                + "    model             VARCHAR(" + RequestLines.MAX_MODEL_LENGTH + ") NOT NULL,\n"
                 + "    status            VARCHAR(16)  NOT NULL,\n"
                 + "    open_slot         SMALLINT,\n"
                 + "    attempt           INT          NOT NULL,\n"
@@ -1454,13 +1453,8 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public Path uploadFile(String segmentId) throws IOException {
         ensureOpen();
-        Files.createDirectories(workDirectory);
-        Path file = Files.createTempFile(workDirectory, "upload-" + segmentId + "-", ".jsonl");
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system
-        }
+        PrivateFiles.createDirectories(workDirectory);
+        Path file = PrivateFiles.createTempFile(workDirectory, "upload-" + segmentId + "-", ".jsonl");
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
             streamLines(segmentId, line -> {
                 try {

@@ -24,6 +24,8 @@ public final class RequestLines {
             "/v1/completions", "/v1/moderations");
     public static final int MAX_EMBEDDING_INPUTS = 50_000;
     public static final int MAX_CUSTOM_ID_LENGTH = 512;
+    /** The longest model name a store keeps (the JDBC store's model column), for every store alike. */
+    public static final int MAX_MODEL_LENGTH = 256;
 
     private RequestLines() {
     }
@@ -86,6 +88,14 @@ public final class RequestLines {
         }
     }
 
+    /** Refuses a model name longer than the stores keep ({@value #MAX_MODEL_LENGTH} characters). */
+    public static void checkModel(String model) {
+        if (model.length() > MAX_MODEL_LENGTH) {
+            throw new InvalidRequestException("body.model", "model is " + model.length()
+                                                            + " characters, over the limit of " + MAX_MODEL_LENGTH);
+        }
+    }
+
     /** Rules that the service would apply to the body of one request. */
     public static void validateBody(ObjectNode body, String endpoint) {
         JsonNode model = body.get("model");
@@ -93,6 +103,7 @@ public final class RequestLines {
             throw new InvalidRequestException("body.model", "model is missing: set the endpoint option 'model' or a"
                                                             + " 'model' field in the body");
         }
+        checkModel(model.asText());
         JsonNode stream = body.get("stream");
         if (stream != null && stream.asBoolean(false)) {
             throw new InvalidRequestException("body.stream", "stream: true is not supported by the Batch API");

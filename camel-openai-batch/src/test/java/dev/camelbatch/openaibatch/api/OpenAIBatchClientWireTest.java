@@ -673,11 +673,43 @@ class OpenAIBatchClientWireTest {
     }
 
     @Test
-    void idsArePathEncoded() {
-        stub.on("GET /v1/batches/a b", json(200, batchJson("a b", "completed")));
-        assertThat(client().retrieveBatch("a b").getId()).isEqualTo("a b");
-        assertThat(stub.requests().get(0).uri.getRawPath()).isEqualTo("/v1/batches/a%20b");
-        assertThatThrownBy(() -> client().retrieveBatch(" ")).isInstanceOf(IllegalArgumentException.class);
+    void idsThatCouldChangeThePathAreRefusedBeforeAnyRequest() throws IOException {
+        OpenAIBatchClient c = client();
+        for (String bad : new String[] { "..", "a/b", "%2e%2e", "", " ", "a b", "../files", "batch_1?x=1", "b#1",
+                "b\\1", "f.jsonl" }) {
+            assertThatThrownBy(() -> c.retrieveBatch(bad)).as("batch id '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchId");
+            assertThatThrownBy(() -> c.cancelBatch(bad)).as("batch id '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchId");
+            assertThatThrownBy(() -> c.retrieveFile(bad)).as("file id '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fileId");
+            assertThatThrownBy(() -> c.deleteFile(bad)).as("file id '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fileId");
+            assertThatThrownBy(() -> c.downloadFileContent(bad)).as("file id '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fileId");
+        }
+        assertThatThrownBy(() -> c.retrieveBatch(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batchId");
+        assertThat(stub.requests()).as("nothing was sent").isEmpty();
+    }
+
+    @Test
+    void idsOfOpenAIAzureAndTheSimulatorPass() throws IOException {
+        // OpenAI (file-abc123, batch_abc123), Azure (file- with a hex or dashed GUID, batch_ with a GUID), simulator
+        String[] files = { "file-abc123", "file-HOWS94cvaTdG", "file-8c8e2f5d6a7b4c3d9e0f1a2b3c4d5e6f",
+                "file-8c8e2f5d-6a7b-4c3d-9e0f-1a2b3c4d5e6f", "f" };
+        String[] batches = { "batch_abc123", "batch_0123456789abcdef0123456789abcdef",
+                "batch_6a2d4e1f-8e4b-4c2c-9d8f-1a2b3c4d5e6f", "b" };
+        for (String id : batches) {
+            stub.on("GET /v1/batches/" + id, json(200, batchJson(id, "completed")));
+            assertThat(client().retrieveBatch(id).getId()).isEqualTo(id);
+        }
+        for (String id : files) {
+            stub.on("GET /v1/files/" + id, json(200, fileJson(id, "in.jsonl", 3)));
+            assertThat(client().retrieveFile(id).getId()).isEqualTo(id);
+        }
+        assertThat(stub.requests()).extracting(r -> r.uri.getRawPath()).contains("/v1/batches/batch_abc123",
+                "/v1/files/file-8c8e2f5d-6a7b-4c3d-9e0f-1a2b3c4d5e6f");
     }
 
     @Test

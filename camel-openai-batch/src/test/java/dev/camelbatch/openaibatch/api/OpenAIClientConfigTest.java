@@ -39,6 +39,23 @@ class OpenAIClientConfigTest {
     }
 
     @Test
+    void theUserInfoOfABaseUrlIsNeverShown() {
+        OpenAIClientConfig c = OpenAIClientConfig.builder().apiKey(KEY)
+                .baseUrl("https://proxy-user:pa55word@gateway.example.com/v1").build();
+        assertThat(c.toString()).doesNotContain("pa55word").doesNotContain("proxy-user")
+                .contains("baseUrl=https://****@gateway.example.com/v1");
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().baseUrl("ftp://proxy-user:pa55word@x/v1").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("pa55word");
+        assertThatThrownBy(() -> OpenAIClientConfig.builder().baseUrl("http://u:pa55word@x/v1?a=b").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("pa55word");
+        assertThat(OpenAIClientConfig.maskUserInfo("https://u:p@h:8443/v1?x=a@b")).isEqualTo("https://****@h:8443/v1?x=a@b");
+        assertThat(OpenAIClientConfig.maskUserInfo("https://token@h/v1")).isEqualTo("https://****@h/v1");
+        assertThat(OpenAIClientConfig.maskUserInfo("https://h/v1/a@b")).isEqualTo("https://h/v1/a@b");
+        assertThat(OpenAIClientConfig.maskUserInfo("https://api.openai.com/v1")).isEqualTo("https://api.openai.com/v1");
+        assertThat(OpenAIClientConfig.maskUserInfo(null)).isNull();
+    }
+
+    @Test
     void trailingSlashIsRemovedAndUrlValidated() {
         assertThat(OpenAIClientConfig.builder().baseUrl("http://localhost:8080/v1/").build().getBaseUrl())
                 .isEqualTo("http://localhost:8080/v1");

@@ -133,6 +133,10 @@ class BadInputCorpusTest extends CamelTestSupport {
             m.setHeader(OpenAIBatchConstants.CUSTOM_ID, "c".repeat(600));
             m.setBody("x");
         }, inv, "over the limit of 512"));
+        c.add(new Case("model name of 300 characters", "direct:chat", m -> {
+            m.setHeader(OpenAIBatchConstants.MODEL, "m".repeat(300));
+            m.setBody("x");
+        }, inv, "model is 300 characters, over the limit of 256"));
         c.add(new Case("flush header of the wrong type", "direct:chat", m -> {
             m.setHeader(OpenAIBatchConstants.FLUSH, List.of("yes"));
             m.setBody("x");
