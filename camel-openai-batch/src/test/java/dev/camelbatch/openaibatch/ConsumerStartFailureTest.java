@@ -1,6 +1,7 @@
 package dev.camelbatch.openaibatch;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -29,8 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * A consumer whose engine cannot start (its database is out of reach) leaves nothing behind: no engine that blocks
- * the next start, no API client, no usage MBean. Once the database is back, the same route starts and results flow.
+ * A consumer whose engine cannot start leaves nothing behind: no engine that blocks the next start, no API client,
+ * no usage MBean; the next start works and results flow. And a consumer started while its database is out of reach
+ * runs, and resumes by itself once the database is back.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ConsumerStartFailureTest extends CamelTestSupport {
@@ -78,26 +80,48 @@ class ConsumerStartFailureTest extends CamelTestSupport {
     }
 
     @Test
-    void aConsumerStartsOnceTheDatabaseIsBackAfterAFailedStart() throws Exception {
+    void aFailedStartLeavesNothingBehindAndTheNextStartWorks() throws Exception {
         // the producer holds the runtime (its store was opened while the database was up)
         OpenAIBatchEndpoint endpoint = context.getEndpoint("openai-batch:flaky?dataSource=#flakyDs",
                 OpenAIBatchEndpoint.class);
         OpenAIBatchRuntime runtime = OpenAIBatchRuntime.peek(endpoint);
         assertThat(runtime).isNotNull();
 
-        DS.down.set(true);
+        // the engine's work directory cannot be made: a file stands where it goes
+        Path work = storeDir.resolve("jdbc-work").resolve("flaky");
+        org.apache.camel.util.FileUtil.removeDir(work.toFile());
+        Files.createDirectories(work.getParent());
+        Files.writeString(work, "in the way");
         assertThatThrownBy(() -> context.getRouteController().startRoute("results"))
-                .hasStackTraceContaining("database down");
+                .hasStackTraceContaining(work.toString());
         // nothing of the failed start is left
         assertThat(runtime.engine()).isNull();
         assertThat(runtime.usageMBean()).isNull();
         assertThat(runtime.usageMonitor()).isNull();
         assertThat(runtime.hasClient()).isFalse();
 
-        DS.down.set(false);
+        Files.delete(work);
         context.getRouteController().startRoute("results");
         assertThat(runtime.engine()).isNotNull();
+        assertResultsFlow();
+    }
 
+    /** The engine does not need the database to start: it resumes by itself once the database is back. */
+    @Test
+    void aConsumerStartedWhileTheDatabaseIsDownResumesByItself() throws Exception {
+        DS.down.set(true);
+        try {
+            context.getRouteController().startRoute("results");
+            OpenAIBatchRuntime runtime = OpenAIBatchRuntime.peek(context.getEndpoint(
+                    "openai-batch:flaky?dataSource=#flakyDs", OpenAIBatchEndpoint.class));
+            assertThat(runtime.engine()).isNotNull();
+        } finally {
+            DS.down.set(false);
+        }
+        assertResultsFlow();
+    }
+
+    private void assertResultsFlow() throws Exception {
         MockEndpoint out = getMockEndpoint("mock:out");
         out.expectedMessageCount(3);
         for (int i = 1; i <= 3; i++) {

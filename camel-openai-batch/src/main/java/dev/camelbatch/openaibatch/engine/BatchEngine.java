@@ -169,7 +169,15 @@ public class BatchEngine implements AutoCloseable {
 
     private void loop() {
         cycleSafely();
-        schedule(nextDelay());
+        long delay;
+        try {
+            delay = nextDelay();
+        } catch (RuntimeException e) {
+            // the store is out of reach (a database outage): the loop goes on, and so does the engine once it is back
+            LOG.debug("Batch engine '{}': cannot plan the next cycle: {}", store.name(), e.toString());
+            delay = Math.max(20, Math.min(config.pollInterval, 1_000));
+        }
+        schedule(delay);
     }
 
     private long nextDelay() {
