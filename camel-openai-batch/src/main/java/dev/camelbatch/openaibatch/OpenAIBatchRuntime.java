@@ -248,7 +248,8 @@ final class OpenAIBatchRuntime {
         try {
             OpenAIBatchClient api = client(conf, context);
             mbean = OpenAIBatchUsage.register(context, name, usage);
-            started = new BatchEngine(store, api, ec, usage.wrap(counted), usage.wrap(observed), mapper, workDir);
+            started = new BatchEngine(store, api, ec, usage.wrap(counted), usage.wrap(observed), mapper, workDir,
+                    new CamelEngineThreads(context, this));
             started.start();
         } catch (Exception | Error e) {
             if (started != null) {

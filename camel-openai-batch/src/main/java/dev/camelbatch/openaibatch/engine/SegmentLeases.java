@@ -3,7 +3,6 @@ package dev.camelbatch.openaibatch.engine;
 import java.io.IOException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -37,6 +36,7 @@ public final class SegmentLeases implements AutoCloseable {
     private volatile long lastRenewedNanos;
     private volatile long lastAttemptNanos;
     private ScheduledExecutorService heartbeat;
+    private EngineThreads threads;
 
     public SegmentLeases(BatchStore store, String owner, long leaseMillis) {
         this.store = store;
@@ -74,17 +74,14 @@ public final class SegmentLeases implements AutoCloseable {
         return leaseMillis;
     }
 
-    /** Starts the heartbeat (stores with leases only). */
-    public synchronized void start() {
+    /** Starts the heartbeat (stores with leases only), on a thread of {@code threads}. */
+    public synchronized void start(EngineThreads threads) {
         if (!enabled || heartbeat != null) {
             return;
         }
         lastRenewedNanos = System.nanoTime();
-        heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "openai-batch-leases-" + store.name());
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = threads;
+        heartbeat = threads.newScheduler("openai-batch-leases-" + store.name());
         heartbeat.scheduleWithFixedDelay(this::renewIfDue, renewEveryMillis, renewEveryMillis, TimeUnit.MILLISECONDS);
         LOG.info("Store '{}': node '{}' drives the segments it leases (lease {} ms, renewed every {} ms)",
                 store.name(), owner, leaseMillis, renewEveryMillis);
@@ -195,7 +192,7 @@ public final class SegmentLeases implements AutoCloseable {
             return;
         }
         if (heartbeat != null) {
-            heartbeat.shutdownNow();
+            threads.shutdownNow(heartbeat);
             heartbeat = null;
         }
         try {

@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.api.BatchStatus;
 import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
@@ -200,6 +201,27 @@ public final class SubmissionCalls {
             LOG.warn("openai-batch:{}: cannot delete file {}: {}", name, fileId, e.toString());
         }
         return false;
+    }
+
+    /**
+     * Cancels a batch. Cancelling is idempotent: when a cancel whose answer was lost is answered "cannot cancel" the
+     * second time, the batch is looked at, and one that is cancelling or cancelled counts as cancelled.
+     *
+     * @throws RuntimeException when the batch could not be cancelled (it finished first, say)
+     */
+    public void cancel(String batchId) {
+        try {
+            client.cancelBatch(batchId);
+        } catch (OpenAIApiException e) {
+            if (e.getHttpStatus() != 400 && e.getHttpStatus() != 409) {
+                throw e;
+            }
+            BatchStatus now = BatchStatus.fromValue(client.retrieveBatch(batchId).getStatus());
+            if (now != BatchStatus.CANCELLING && now != BatchStatus.CANCELLED) {
+                throw e;
+            }
+            LOG.debug("openai-batch:{}: batch {} is {} already", name, batchId, now);
+        }
     }
 
     /** Waits the policy's delay before the next lookup and attempt; rethrows when the policy allows no more. */
