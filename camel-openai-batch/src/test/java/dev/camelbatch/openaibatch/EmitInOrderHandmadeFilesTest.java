@@ -11,6 +11,7 @@ import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.RequestLines;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.SpoolRecord;
 import org.apache.camel.builder.RouteBuilder;
@@ -70,7 +71,7 @@ class EmitInOrderHandmadeFilesTest extends FailureTestSupport {
         try {
             BatchStore store = rt.store();
             SegmentInfo s = store.createSealedSegment(endpoint, MODEL, 3, null, records);
-            s.setStatus(SegmentStatus.FINISHED);
+            SegmentLifecycle.advance(s, SegmentStatus.FINISHED);
             s.setBatchId("batch_handmade");
             // completed at the last attempt: nothing is resubmitted
             s.setBatchStatus("completed");

@@ -11,6 +11,7 @@ import dev.camelbatch.openaibatch.api.OpenAIFile;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.RequestLines;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.SpoolRecord;
 import dev.camelbatch.openaibatch.simulator.Fault;
@@ -91,7 +92,7 @@ class FailureBrokenDownloadTest extends FailureTestSupport {
         try {
             BatchStore store = rt.store();
             SegmentInfo s = store.createSealedSegment(endpoint, MODEL, 1, null, records);
-            s.setStatus(SegmentStatus.FINISHED);
+            SegmentLifecycle.advance(s, SegmentStatus.FINISHED);
             s.setBatchId("batch_handmade");
             s.setBatchStatus("completed");
             s.setOutputFileId(file.getId());

@@ -20,6 +20,7 @@ import dev.camelbatch.openaibatch.api.OpenAIFile;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import dev.camelbatch.openaibatch.engine.FileBatchStore;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.SyncPolicy;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
@@ -146,7 +147,7 @@ public final class EmissionBenchmark {
         store.start();
         try {
             SegmentInfo s = store.createSealedSegment("/v1/chat/completions", "gpt-4o-mini", 1, null, List.of());
-            s.setStatus(SegmentStatus.FINISHED);
+            SegmentLifecycle.advance(s, SegmentStatus.FINISHED);
             s.setBatchId("batch_bench_" + name);
             s.setBatchStatus("completed");
             s.setOutputFileId(fileId);

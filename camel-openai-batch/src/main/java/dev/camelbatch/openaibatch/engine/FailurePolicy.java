@@ -88,7 +88,7 @@ final class FailurePolicy {
                 }
             });
             s.setLastError(summary);
-            s.setStatus(SegmentStatus.FINISHED);
+            SegmentLifecycle.move(s, SegmentStatus.FINISHED);
             s.setBatchStatus("failed");
             s.setOutputFileId(null);
             s.setErrorFileId(null);
@@ -113,7 +113,7 @@ final class FailurePolicy {
         LOG.error("Batch engine '{}': batch {} failed ({}) {} times; its {} requests come out as errors",
                 store.name(), b.getId(), summary, failures, s.getRequestCount());
         s.setLastError(summary);
-        s.setStatus(SegmentStatus.FINISHED);
+        SegmentLifecycle.move(s, SegmentStatus.FINISHED);
         s.setOutputFileId(null);
         s.setErrorFileId(null);
         pendingSynthetic.put(s.getId(), new SyntheticPlan(null, "batch_failed"));
@@ -134,7 +134,7 @@ final class FailurePolicy {
     private void resetForResubmission(SegmentInfo s, String reason, int failures) throws IOException {
         long delay = EngineContext.backoff(config.submitRetryDelay, config.maxSubmitRetryDelay, failures);
         s.setSubmitFailures(0);
-        s.setStatus(SegmentStatus.SEALED);
+        SegmentLifecycle.move(s, SegmentStatus.SEALED);
         s.setInputFileId(null);
         s.setBatchId(null);
         s.setBatchStatus(null);

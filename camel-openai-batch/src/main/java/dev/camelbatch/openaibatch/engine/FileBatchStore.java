@@ -228,7 +228,7 @@ public class FileBatchStore implements BatchStore {
                 if (previous != null) {
                     // a crash after a seal but before its state reached the disk: the older one was being sealed
                     SegmentInfo older = segments.get(previous);
-                    older.setStatus(SegmentStatus.SEALED);
+                    SegmentLifecycle.move(older, SegmentStatus.SEALED);
                     older.setSealedAt(System.currentTimeMillis());
                     older.setSealReason("recovered");
                     writeState(older);
@@ -578,11 +578,11 @@ public class FileBatchStore implements BatchStore {
                         boolean last = current.get(s.getModel()) == st && st.sealReason == null;
                         if (last && !seal && !openByGroup.containsKey(group)
                                 && !limits.isFull(s.getRequestCount(), s.getBytes(), s.getTokens())) {
-                            s.setStatus(SegmentStatus.OPEN);
+                            SegmentLifecycle.move(s, SegmentStatus.OPEN);
                             writeState(s);
                             openByGroup.put(group, s.getId());
                         } else {
-                            s.setStatus(SegmentStatus.SEALED);
+                            SegmentLifecycle.move(s, SegmentStatus.SEALED);
                             s.setSealedAt(System.currentTimeMillis());
                             s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
                             writeState(s);
@@ -609,7 +609,7 @@ public class FileBatchStore implements BatchStore {
                     ensureOpen();
                     for (StagingSegment st : all) {
                         SegmentInfo s = st.info;
-                        s.setStatus(SegmentStatus.SEALED);
+                        SegmentLifecycle.move(s, SegmentStatus.SEALED);
                         s.setSealedAt(System.currentTimeMillis());
                         s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
                         prepare.accept(s);
@@ -805,7 +805,7 @@ public class FileBatchStore implements BatchStore {
             });
         }
         openByGroup.remove(groupKey(s.getEndpoint(), s.getModel()));
-        s.setStatus(SegmentStatus.SEALED);
+        SegmentLifecycle.move(s, SegmentStatus.SEALED);
         s.setSealedAt(System.currentTimeMillis());
         s.setSealReason(reason);
         writeState(s);
@@ -841,7 +841,7 @@ public class FileBatchStore implements BatchStore {
         try {
             synchronized (lock) {
                 ensureOpen();
-                SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN,
+                SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.SEALED,
                         System.currentTimeMillis());
                 s.setAttempt(attempt);
                 s.setParentId(parentId);
@@ -885,7 +885,6 @@ public class FileBatchStore implements BatchStore {
                 s.setRequestCount(records.size());
                 s.setBytes(bytes);
                 s.setTokens(tokens);
-                s.setStatus(SegmentStatus.SEALED);
                 s.setSealedAt(System.currentTimeMillis());
                 s.setSealReason("retry of " + parentId);
                 writeState(s);
@@ -1060,7 +1059,7 @@ public class FileBatchStore implements BatchStore {
     @Override
     public void complete(SegmentInfo segment) throws IOException {
         SegmentInfo s = segment.copy();
-        s.setStatus(SegmentStatus.DONE);
+        SegmentLifecycle.move(s, SegmentStatus.DONE);
         // the ids are read without the lock (a segment file can be 200 MB); requests resubmitted in a child
         // segment keep their ids reserved
         long[][] ids = { new long[Math.max(16, s.getRequestCount())] };

@@ -207,7 +207,7 @@ final class Poller {
             failures.batchFailed(s, b);
             return;
         }
-        s.setStatus(SegmentStatus.FINISHED);
+        SegmentLifecycle.move(s, SegmentStatus.FINISHED);
         store.update(s);
         if (status == BatchStatus.COMPLETED) {
             ctx.modelConcurrency.remove(s.getModel());

@@ -82,7 +82,7 @@ public class SegmentInfo implements Cloneable {
         s.setEndpoint(endpoint);
         s.setModel(model);
         s.setCreatedAt(createdAt);
-        s.setStatus(status);
+        SegmentLifecycle.begin(s, status);
         return s;
     }
 
@@ -95,7 +95,7 @@ public class SegmentInfo implements Cloneable {
         setSubmitFailures(0);
         setNotBefore(null);
         setLastError(null);
-        setStatus(SegmentStatus.SUBMITTED);
+        SegmentLifecycle.move(this, SegmentStatus.SUBMITTED);
     }
 
     public SegmentInfo copy() {
@@ -158,7 +158,10 @@ public class SegmentInfo implements Cloneable {
         return status;
     }
 
-    public void setStatus(SegmentStatus status) {
+    /**
+     * Sets the status as a store read it back; every change of status goes through {@link SegmentLifecycle#move}.
+     */
+    void setStatus(SegmentStatus status) {
         this.status = status;
     }
 

@@ -67,7 +67,7 @@ public final class Submitter {
     public static void prepareUpload(String endpointName, SegmentInfo s) {
         s.setUploadFilename(uploadFilename(endpointName, s));
         s.setUploadStartedAt(System.currentTimeMillis());
-        s.setStatus(SegmentStatus.UPLOADING);
+        SegmentLifecycle.move(s, SegmentStatus.UPLOADING);
     }
 
     /**
@@ -98,13 +98,13 @@ public final class Submitter {
                 store.releaseUploadFile(s.getId(), file);
             }
             s.setInputFileId(fileId);
-            s.setStatus(SegmentStatus.UPLOADED);
+            SegmentLifecycle.move(s, SegmentStatus.UPLOADED);
             store.update(s);
         }
         boolean createUnsent = false;
         if (s.getStatus() == SegmentStatus.UPLOADED) {
             s.setCreateStartedAt(System.currentTimeMillis());
-            s.setStatus(SegmentStatus.CREATING);
+            SegmentLifecycle.move(s, SegmentStatus.CREATING);
             store.update(s);
             createUnsent = true;
         }
