@@ -41,6 +41,7 @@ import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
 import dev.camelbatch.openaibatch.engine.EngineStats;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.LineReader;
+import dev.camelbatch.openaibatch.engine.OpenAIProvider;
 import dev.camelbatch.openaibatch.engine.Names;
 import dev.camelbatch.openaibatch.engine.PriceTable;
 import dev.camelbatch.openaibatch.engine.ProgressTracker;
@@ -722,7 +723,8 @@ final class OpenAIBatchOperations {
         List<Batch> created = new ArrayList<>();
         BatchStore store = runtime.store();
         SubmissionCalls calls = calls();
-        Submitter submitter = new Submitter(store, calls, CreateBatchRequest.DEFAULT_COMPLETION_WINDOW, 0, null);
+        Submitter submitter = new Submitter(store, new OpenAIProvider(client(), endpoint.getName(), new EngineStats(),
+                CreateBatchRequest.DEFAULT_COMPLETION_WINDOW, 0, OpenAIBatchClient.MAX_LIST_PAGES), null);
         for (int i = 0; i < segments.size(); i++) {
             SegmentInfo s = segments.get(i);
             try {

@@ -41,15 +41,31 @@ public class BatchEngine implements AutoCloseable {
     private ScheduledExecutorService executor;
     private ExecutorService downloader;
 
-    /** An engine on {@linkplain EngineThreads#plain() threads of its own}. */
+    /** An engine on the OpenAI (or Azure OpenAI) Batch API, on {@linkplain EngineThreads#plain() threads of its own}. */
     public BatchEngine(BatchStore store, OpenAIBatchClient client, EngineConfig config, LineSink sink,
                        EngineListener listener, ObjectMapper mapper, Path workDir) {
         this(store, client, config, sink, listener, mapper, workDir, EngineThreads.plain());
     }
 
+    /** An engine on the OpenAI (or Azure OpenAI) Batch API. */
     public BatchEngine(BatchStore store, OpenAIBatchClient client, EngineConfig config, LineSink sink,
                        EngineListener listener, ObjectMapper mapper, Path workDir, EngineThreads threads) {
-        this.ctx = new EngineContext(store, client, config, listener, mapper, workDir);
+        this(store, new EngineStats(), client, config, sink, listener, mapper, workDir, threads);
+    }
+
+    private BatchEngine(BatchStore store, EngineStats stats, OpenAIBatchClient client, EngineConfig config,
+                        LineSink sink, EngineListener listener, ObjectMapper mapper, Path workDir,
+                        EngineThreads threads) {
+        this(store, new OpenAIProvider(client, store.name(), stats, config.completionWindow,
+                config.inputFileExpiresAfter, config.maxListPages), stats, config, sink, listener, mapper, workDir,
+                threads);
+    }
+
+    /** An engine on any batch service behind the {@link BatchProvider} seam. */
+    public BatchEngine(BatchStore store, BatchProvider provider, EngineStats stats, EngineConfig config,
+                       LineSink sink, EngineListener listener, ObjectMapper mapper, Path workDir,
+                       EngineThreads threads) {
+        this.ctx = new EngineContext(store, provider, stats, config, listener, mapper, workDir);
         this.store = store;
         this.config = config;
         this.threads = threads;
@@ -200,7 +216,7 @@ public class BatchEngine implements AutoCloseable {
                 // with several nodes, only the batches this node drives
                 if (s.getStatus() == SegmentStatus.SUBMITTED && ctx.leases.holds(s.getId())) {
                     try {
-                        ctx.calls.cancel(s.getBatchId());
+                        ctx.provider.cancel(s.getBatchId());
                         LOG.info("Batch engine '{}': cancelled batch {} on stop", store.name(), s.getBatchId());
                     } catch (RuntimeException e) {
                         LOG.warn("Cannot cancel batch {} on stop: {}", s.getBatchId(), e.getMessage());

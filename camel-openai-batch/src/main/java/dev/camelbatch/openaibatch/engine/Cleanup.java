@@ -89,7 +89,7 @@ final class Cleanup {
 
     /** Deletes a remote file; true when it is gone (deleted now, or not found), false when it may still exist. */
     private boolean deleteQuietly(String fileId) {
-        return ctx.calls.deleteQuietly(fileId);
+        return ctx.provider.delete(fileId);
     }
 
     /** Tries again to delete the remote files whose deletion failed outside of a segment's clean-up. */

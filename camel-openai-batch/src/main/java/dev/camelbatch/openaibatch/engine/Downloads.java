@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,6 @@ final class Downloads {
 
     private final EngineContext ctx;
     private final BatchStore store;
-    private final OpenAIBatchClient client;
     private final EngineStats stats;
     private final SegmentLeases leases;
     private final ObjectMapper mapper;
@@ -47,7 +45,6 @@ final class Downloads {
     Downloads(EngineContext ctx) {
         this.ctx = ctx;
         this.store = ctx.store;
-        this.client = ctx.client;
         this.stats = ctx.stats;
         this.leases = ctx.leases;
         this.mapper = ctx.mapper;
@@ -94,7 +91,7 @@ final class Downloads {
      * leases, another node may emit it). Needs a second pooled connection: the engine's own calls go on meanwhile.
      */
     void downloadAhead(SegmentInfo next) {
-        if (leases.enabled() || client.getConfig().getMaxConnections() < 2 || !downloadsAhead.isEmpty()
+        if (leases.enabled() || ctx.provider.connections() < 2 || !downloadsAhead.isEmpty()
                 || next.isDelivered() || next.getOutputFileId() == null
                 || Files.exists(workDir.resolve(next.getId() + ".out.jsonl"))) {
             return;
@@ -148,7 +145,7 @@ final class Downloads {
         long started = System.nanoTime();
         try {
             LineIdScanner scan = new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount());
-            try (InputStream in = client.downloadFileContent(fileId);
+            try (InputStream in = ctx.provider.open(fileId);
                  OutputStream os = PrivateFiles.newOutputStream(tmp)) {
                 copy(in, os, scan, () -> stopIfStale(generation));
             }
@@ -217,7 +214,7 @@ final class Downloads {
         for (int attempt = 1; attempt <= 5; attempt++) {
             LineIdScanner scan = "out".equals(suffix)
                     ? new LineIdScanner(mapper, SegmentLimits.HARD_MAX_BYTES, s.getRequestCount()) : null;
-            try (InputStream in = client.downloadFileContent(fileId);
+            try (InputStream in = ctx.provider.open(fileId);
                  OutputStream os = PrivateFiles.newOutputStream(tmp)) {
                 copy(in, os, scan, () -> {
                 });

@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
-import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +27,14 @@ final class EngineContext {
     static final String STUCK_CANCELLED = "cancelled by the engine as stuck";
 
     final BatchStore store;
-    final OpenAIBatchClient client;
+    /** The remote batch service; the engine's parts talk to it through this seam only. */
+    final BatchProvider provider;
     final EngineConfig config;
     final ObjectMapper mapper;
     final Path workDir;
-    final EngineStats stats = new EngineStats();
+    final EngineStats stats;
     /** Leases on the segments this node drives (stores shared by several nodes; every claim succeeds otherwise). */
     final SegmentLeases leases;
-    final SubmissionCalls calls;
     final AtomicBoolean running = new AtomicBoolean();
     private final EngineListener listener;
 
@@ -55,10 +54,11 @@ final class EngineContext {
     /** The last authentication problem (401/403), or {@code null} when the key works. */
     volatile String authProblem;
 
-    EngineContext(BatchStore store, OpenAIBatchClient client, EngineConfig config, EngineListener listener,
-            ObjectMapper mapper, Path workDir) {
+    EngineContext(BatchStore store, BatchProvider provider, EngineStats stats, EngineConfig config,
+            EngineListener listener, ObjectMapper mapper, Path workDir) {
         this.store = store;
-        this.client = client;
+        this.provider = provider;
+        this.stats = stats;
         this.config = config;
         this.listener = listener != null ? listener : e -> {
         };
@@ -67,7 +67,6 @@ final class EngineContext {
         this.currentPollInterval = config.pollInterval;
         this.leases = new SegmentLeases(store, config.nodeId != null && !config.nodeId.isBlank() ? config.nodeId
                 : SegmentLeases.defaultNodeId(), config.leaseDuration);
-        this.calls = new SubmissionCalls(client, store.name(), stats);
     }
 
     String name() {

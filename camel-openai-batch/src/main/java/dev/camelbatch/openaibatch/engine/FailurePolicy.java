@@ -55,7 +55,7 @@ final class FailurePolicy {
         boolean quota = errors.stream().anyMatch(e -> e.getCode() != null && QUOTA_CODES.contains(e.getCode()));
         boolean lineErrors = !errors.isEmpty() && errors.stream().allMatch(e -> e.getLine() != null);
         ctx.fire(BatchEvent.Type.FAILED, s, b, summary);
-        if (!ctx.calls.deleteQuietly(s.getInputFileId())) {
+        if (!ctx.provider.delete(s.getInputFileId())) {
             ctx.pendingDeletes.add(s.getInputFileId());
         }
         s.setBatchFailures(s.getBatchFailures() + 1);

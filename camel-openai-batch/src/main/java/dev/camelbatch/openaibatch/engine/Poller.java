@@ -7,28 +7,24 @@ import java.util.List;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
-import dev.camelbatch.openaibatch.api.BatchList;
 import dev.camelbatch.openaibatch.api.BatchStatus;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIAuthenticationException;
-import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Polls the batches this node drives: one list call per cycle for all of them (pages newest first, stopping at the
- * oldest batch in flight), a retrieve only for a batch the list did not show; records progress and usage, reports a
+ * Polls the batches this node drives, all of them at once through the {@link BatchProvider} (for OpenAI one list
+ * call per cycle); records progress and usage, reports a
  * batch without progress as stuck (and cancels it when asked to), hands a finished batch to emission and a failed
  * one to the {@link FailurePolicy}. The poll interval backs off while nothing changes.
  */
 final class Poller {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchEngine.class);
-    private static final int LIST_PAGE = 100;
 
     private final EngineContext ctx;
     private final BatchStore store;
-    private final OpenAIBatchClient client;
     private final EngineConfig config;
     private final EngineStats stats;
     private final SegmentLeases leases;
@@ -41,7 +37,6 @@ final class Poller {
     Poller(EngineContext ctx, FailurePolicy failures) {
         this.ctx = ctx;
         this.store = ctx.store;
-        this.client = ctx.client;
         this.config = ctx.config;
         this.stats = ctx.stats;
         this.leases = ctx.leases;
@@ -66,51 +61,10 @@ final class Poller {
             return;
         }
         stats.pollCycles.incrementAndGet();
-        Map<String, SegmentInfo> byBatch = new HashMap<>();
-        long oldest = Long.MAX_VALUE;
-        for (SegmentInfo s : inFlight) {
-            byBatch.put(s.getBatchId(), s);
-            if (s.getBatchCreatedAt() != null) {
-                oldest = Math.min(oldest, s.getBatchCreatedAt());
-            } else {
-                oldest = Long.MIN_VALUE;
-            }
-        }
-        Map<String, Batch> seen = new HashMap<>();
+        Map<String, Batch> seen;
         boolean changed = false;
         try {
-            String after = null;
-            int pages = 0;
-            while (seen.size() < byBatch.size()) {
-                if (pages++ == config.maxListPages) {
-                    // the batches not seen yet are asked for one by one below
-                    LOG.warn("Batch engine '{}': the batch list still had more after {} pages; polling the batches"
-                             + " not seen one by one", store.name(), config.maxListPages);
-                    break;
-                }
-                BatchList page = client.listBatches(after, LIST_PAGE);
-                stats.pollCalls.incrementAndGet();
-                List<Batch> data = page.getData() != null ? page.getData() : List.of();
-                boolean pastOldest = false;
-                for (Batch b : data) {
-                    if (byBatch.containsKey(b.getId())) {
-                        seen.put(b.getId(), b);
-                    }
-                    if (b.getCreatedAt() != null && b.getCreatedAt() < oldest) {
-                        pastOldest = true;
-                    }
-                }
-                if (!Boolean.TRUE.equals(page.getHasMore()) || data.isEmpty() || pastOldest) {
-                    break;
-                }
-                after = data.get(data.size() - 1).getId();
-            }
-            for (SegmentInfo s : inFlight) {
-                if (!seen.containsKey(s.getBatchId())) {
-                    seen.put(s.getBatchId(), client.retrieveBatch(s.getBatchId()));
-                    stats.pollCalls.incrementAndGet();
-                }
-            }
+            seen = ctx.provider.poll(inFlight);
         } catch (OpenAIApiException e) {
             if (e instanceof OpenAIAuthenticationException refused) {
                 ctx.keyRefused(refused);
@@ -237,7 +191,7 @@ final class Poller {
         ctx.fire(BatchEvent.Type.STUCK, s, b, "no progress for " + (now - since) / 1000 + " s");
         if (config.cancelStuckBatches) {
             try {
-                ctx.calls.cancel(s.getBatchId());
+                ctx.provider.cancel(s.getBatchId());
                 LOG.warn("Batch engine '{}': cancelled stuck batch {}; its unfinished requests will be resubmitted",
                         store.name(), s.getBatchId());
                 ctx.stuckCancelled.add(s.getBatchId());

@@ -24,6 +24,7 @@ public final class SegmentLifecycle {
             new Move(SegmentStatus.OPEN, SegmentStatus.SEALED, "count / bytes / tokens / age / flush"),
             new Move(null, SegmentStatus.SEALED, "requests to resubmit, as a segment of their own"),
             new Move(SegmentStatus.SEALED, SegmentStatus.UPLOADING, "upload recorded as started"),
+            new Move(SegmentStatus.SEALED, SegmentStatus.CREATING, "create recorded as started (requests inline)"),
             new Move(SegmentStatus.UPLOADING, SegmentStatus.UPLOADED, "file id recorded"),
             new Move(SegmentStatus.UPLOADED, SegmentStatus.CREATING, "create recorded as started"),
             new Move(SegmentStatus.CREATING, SegmentStatus.SUBMITTED, "batch id recorded (created or found)"),

@@ -8,7 +8,6 @@ import java.util.Map;
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIAuthenticationException;
-import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +24,6 @@ final class Submissions {
 
     private final EngineContext ctx;
     private final BatchStore store;
-    private final OpenAIBatchClient client;
     private final EngineConfig config;
     private final EngineStats stats;
     private final SegmentLeases leases;
@@ -35,13 +33,11 @@ final class Submissions {
     Submissions(EngineContext ctx) {
         this.ctx = ctx;
         this.store = ctx.store;
-        this.client = ctx.client;
         this.config = ctx.config;
         this.stats = ctx.stats;
         this.leases = ctx.leases;
         // the lease is confirmed right before each upload and create: a node paused past its lease makes nothing
-        this.submitter = new Submitter(store, ctx.calls, config.completionWindow, config.inputFileExpiresAfter,
-                s -> leases.confirm(s.getId()));
+        this.submitter = new Submitter(store, ctx.provider, s -> leases.confirm(s.getId()));
     }
 
     /** Submits what may be submitted now, and goes on with submissions recorded as started. */
@@ -116,7 +112,7 @@ final class Submissions {
         // one cheap call per poll interval (at most every 30 s once backed off), not one per engine cycle
         nextAuthProbeAt = now + Math.max(config.pollInterval, Math.min(config.maxPollInterval, 30_000));
         try {
-            client.listBatches(null, 1);
+            ctx.provider.checkAccess();
             LOG.info("Batch engine '{}': the API accepts the key again; resuming submissions", store.name());
             ctx.authProblem = null;
             return true;

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
-import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 
 /**
  * The one submission pipeline: takes a segment from {@link SegmentStatus#SEALED} to {@link SegmentStatus#SUBMITTED}
@@ -18,7 +17,7 @@ import dev.camelbatch.openaibatch.api.CreateBatchRequest;
  * ({@link SegmentStatus#UPLOADING}, {@link SegmentStatus#CREATING}) may have been carried out by a call whose answer
  * never arrived (a crash, a takeover by another node, a lost answer, a failed save), so it is reconciled with the
  * service before anything is sent; only a step this pipeline has just recorded, in the same pass, goes out without
- * looking first. {@link SubmissionCalls} does the looking.
+ * looking first; the {@link BatchProvider} does the looking.
  */
 public final class Submitter {
 
@@ -40,22 +39,13 @@ public final class Submitter {
     }
 
     private final BatchStore store;
-    private final SubmissionCalls calls;
-    private final String completionWindow;
-    private final long inputFileExpiresAfter;
+    private final BatchProvider provider;
     private final Guard guard;
 
-    /**
-     * @param completionWindow      of every batch ({@code 24h})
-     * @param inputFileExpiresAfter seconds after which the service deletes an input file by itself, 0 for never
-     * @param guard                 checked before each upload and create
-     */
-    public Submitter(BatchStore store, SubmissionCalls calls, String completionWindow, long inputFileExpiresAfter,
-            Guard guard) {
+    /** @param guard checked before each upload and create */
+    public Submitter(BatchStore store, BatchProvider provider, Guard guard) {
         this.store = store;
-        this.calls = calls;
-        this.completionWindow = completionWindow;
-        this.inputFileExpiresAfter = inputFileExpiresAfter;
+        this.provider = provider;
         this.guard = guard != null ? guard : s -> {
         };
     }
@@ -76,33 +66,32 @@ public final class Submitter {
      * @param uploadRecordedNotSent the caller has just recorded the upload as started ({@link #prepareUpload}) and
      *                              sent nothing since: no lookup before the upload
      * @return the batch
-     * @throws IOException or a runtime exception of the client when a step failed; the segment's recorded state
+     * @throws IOException or a runtime exception of the provider when a step failed; the segment's recorded state
      *                     then says which step to reconcile next time
      */
     public Batch submit(SegmentInfo s, boolean uploadRecordedNotSent) throws IOException {
         boolean uploadUnsent = uploadRecordedNotSent;
-        if (s.getStatus() == SegmentStatus.SEALED) {
+        boolean createUnsent = false;
+        if (s.getStatus() == SegmentStatus.SEALED && provider.uploadsRequests()) {
             prepareUpload(store.name(), s);
             store.update(s);
             uploadUnsent = true;
         }
         if (s.getStatus() == SegmentStatus.UPLOADING) {
             guard.check(s);
-            long started = s.getUploadStartedAt() != null ? s.getUploadStartedAt() : s.getCreatedAt();
-            String fileId;
+            String inputId;
             Path file = store.uploadFile(s.getId());
             try {
-                fileId = calls.upload(file, s.getUploadFilename(), inputFileExpiresAfter > 0 ? inputFileExpiresAfter
-                        : null, started, !uploadUnsent);
+                inputId = provider.upload(s, file, !uploadUnsent);
             } finally {
                 store.releaseUploadFile(s.getId(), file);
             }
-            s.setInputFileId(fileId);
+            s.setInputFileId(inputId);
             SegmentLifecycle.move(s, SegmentStatus.UPLOADED);
             store.update(s);
         }
-        boolean createUnsent = false;
-        if (s.getStatus() == SegmentStatus.UPLOADED) {
+        if (s.getStatus() == SegmentStatus.UPLOADED || s.getStatus() == SegmentStatus.SEALED) {
+            // SEALED here: a service that takes the requests in the create call
             s.setCreateStartedAt(System.currentTimeMillis());
             SegmentLifecycle.move(s, SegmentStatus.CREATING);
             store.update(s);
@@ -112,14 +101,17 @@ public final class Submitter {
             throw new IllegalStateException("segment " + s.getId() + " cannot be submitted: it is " + s.getStatus());
         }
         guard.check(s);
-        long started = s.getCreateStartedAt() != null ? s.getCreateStartedAt() : s.getCreatedAt();
-        Map<String, String> labels = labels(store.name(), s);
-        Batch batch = calls.create(CreateBatchRequest.builder()
-                .inputFileId(s.getInputFileId())
-                .endpoint(s.getEndpoint())
-                .completionWindow(completionWindow)
-                .metadata(labels)
-                .build(), labels, started, !createUnsent);
+        Batch batch;
+        if (provider.uploadsRequests()) {
+            batch = provider.create(s, null, !createUnsent);
+        } else {
+            Path file = store.uploadFile(s.getId());
+            try {
+                batch = provider.create(s, file, !createUnsent);
+            } finally {
+                store.releaseUploadFile(s.getId(), file);
+            }
+        }
         s.submittedAs(batch.getId(), batch.getStatus(), batch.getCreatedAt(), System.currentTimeMillis());
         store.update(s);
         return batch;

@@ -98,6 +98,7 @@ class EnginePollPagesTest {
         store.append("/v1/chat/completions", "gpt-4o-mini", List.of(rec("a1")), ROOMY);
         store.sealOpen(s -> true, "flush");
         SegmentInfo s = store.segments().get(0);
+        SegmentLifecycle.advance(s, SegmentStatus.CREATING);
         s.submittedAs("batch_mine", "validating", 1711471533L, System.currentTimeMillis());
         store.update(s);
 
