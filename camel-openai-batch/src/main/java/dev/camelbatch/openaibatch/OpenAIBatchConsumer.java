@@ -306,7 +306,7 @@ public class OpenAIBatchConsumer extends DefaultConsumer {
                     msg.setHeader(OpenAIBatchConstants.COMPLETION_TOKENS, s.getOutputTokens());
                 }
             }
-            // progress, usage totals and estimated cost of the batch (issue 6)
+            // progress, usage totals and estimated cost of the batch
             OpenAIBatchRuntime.eventHeaders(runtime, event, msg);
             msg.setBody(event.batch() != null ? event.batch() : event.message());
             getProcessor().process(exchange);

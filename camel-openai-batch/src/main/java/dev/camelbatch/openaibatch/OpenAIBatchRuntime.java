@@ -48,7 +48,7 @@ final class OpenAIBatchRuntime {
     /** Volatile so that monitoring reads it without waiting for a start or stop in progress. */
     private volatile BatchEngine engine;
     private OpenAIBatchClient client;
-    /** Usage, cost and progress of the running engine's batches (issue 6). */
+    /** Usage, cost and progress of the running engine's batches. */
     private BatchMonitor usageMonitor;
     private OpenAIBatchUsage usageMBean;
     /** The data source of a JDBC store (compared by identity), else null. */

@@ -29,7 +29,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 
 /**
- * Emission benchmark (issue 4): an N-line output file of a finished batch emitted by the consumer to a no-op route,
+ * Emission benchmark: an N-line output file of a finished batch emitted by the consumer to a no-op route,
  * against plain Jackson streaming the same file line by line (the limit). Prints lines per second, the ratio and the
  * heap. The time of the component includes downloading the file from the simulator. After two warm-up runs of both,
  * five rounds alternate the two; the medians are compared.

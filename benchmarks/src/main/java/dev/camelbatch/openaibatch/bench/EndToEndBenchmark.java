@@ -39,7 +39,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 
 /**
- * End to end (issue 9): N chat requests through the simulator with zero model latency, from the first request sent
+ * End to end: N chat requests through the simulator with zero model latency, from the first request sent
  * to the last result delivered, for the component and for a hand-written loop over the official
  * {@code com.openai:openai-java} SDK doing the same job the way its documentation shows (write JSONL, upload, create,
  * poll, download, parse, match by custom id, delete the files). The simulator runs in a JVM of its own.

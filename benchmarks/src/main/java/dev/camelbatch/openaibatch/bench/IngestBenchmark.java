@@ -23,7 +23,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 
 /**
- * Ingest benchmark (issue 3): requests per second into the spool against the plain-Jackson limit, measured side by
+ * Ingest benchmark: requests per second into the spool against the plain-Jackson limit, measured side by
  * side in the same run, with the peak heap.
  * <ul>
  * <li>(a) N chat requests of about 500 bytes sent as separate exchanges through a route, against plain Jackson

@@ -18,7 +18,7 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 
 /**
- * API economy (issue 9): API calls per poll cycle with 1, 10 and 100 batches in flight (target at most 2), and the
+ * API economy: API calls per poll cycle with 1, 10 and 100 batches in flight (target at most 2), and the
  * total API calls per batch over its life.
  * <p>
  * Arguments: {@code [inFlight=1,10,100] [requestsPerBatch=10]}.

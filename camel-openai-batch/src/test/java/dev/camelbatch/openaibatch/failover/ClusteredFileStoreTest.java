@@ -53,7 +53,7 @@ class ClusteredFileStoreTest {
                 for (String label : new String[] { "1", "2" }) {
                     // mid-batch (batches of 10): a kill between the deletion of a batch's remote files and the
                     // completion of its segment leaves the next leader downloading a file that is gone (an engine
-                    // issue of its own, reported; not what this test is about)
+                    // limitation of its own, not what this test is about)
                     if (JdbcFailoverTest.lines(shared.resolve("results-" + label + ".log")).size() >= 5) {
                         leader = label;
                     }
