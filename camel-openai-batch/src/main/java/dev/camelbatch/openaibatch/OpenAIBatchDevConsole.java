@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.engine.BatchEvent;
-import dev.camelbatch.openaibatch.engine.BatchMonitor;
+import dev.camelbatch.openaibatch.engine.UsageWatch;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
@@ -193,7 +193,7 @@ public class OpenAIBatchDevConsole extends AbstractDevConsole {
             q.put("segmentsByState", byState);
 
             Map<String, BatchProgress> progress = new LinkedHashMap<>();
-            BatchMonitor usageMonitor = rt.usageMonitor();
+            UsageWatch usageMonitor = rt.usageMonitor();
             if (usageMonitor != null) {
                 for (BatchProgress p : usageMonitor.progress()) {
                     progress.put(p.batchId(), p);

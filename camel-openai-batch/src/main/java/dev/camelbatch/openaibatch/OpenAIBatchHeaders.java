@@ -1,7 +1,7 @@
 package dev.camelbatch.openaibatch;
 
 import dev.camelbatch.openaibatch.api.Batch;
-import dev.camelbatch.openaibatch.engine.BatchMonitor;
+import dev.camelbatch.openaibatch.engine.UsageWatch;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.PriceTable;
 import dev.camelbatch.openaibatch.engine.TokenUsage;
@@ -15,7 +15,7 @@ final class OpenAIBatchHeaders {
     }
 
     /** Batch event exchanges: what the monitor knows at the event. */
-    static void event(BatchMonitor.EventInfo info, Message msg) {
+    static void event(UsageWatch.EventInfo info, Message msg) {
         if (info == null) {
             return;
         }

@@ -16,7 +16,7 @@ import dev.camelbatch.openaibatch.api.RetryPolicy;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.engine.Names;
 import dev.camelbatch.openaibatch.engine.BatchEvent;
-import dev.camelbatch.openaibatch.engine.BatchMonitor;
+import dev.camelbatch.openaibatch.engine.UsageWatch;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.EngineConfig;
 import dev.camelbatch.openaibatch.engine.EngineListener;
@@ -49,7 +49,7 @@ final class OpenAIBatchRuntime {
     private volatile BatchEngine engine;
     private OpenAIBatchClient client;
     /** Usage, cost and progress of the running engine's batches. */
-    private BatchMonitor usageMonitor;
+    private UsageWatch usageMonitor;
     private OpenAIBatchUsage usageMBean;
     /** The data source of a JDBC store (compared by identity), else null. */
     private DataSource dataSource;
@@ -225,7 +225,7 @@ final class OpenAIBatchRuntime {
         ec.nodeId = conf.getNodeId();
         ec.leaseDuration = conf.getLeaseDuration();
         // usage, cost and progress are watched from outside the engine, through its sink and listener
-        BatchMonitor usage = new BatchMonitor(name, OpenAIBatchPrices.resolve(conf, context),
+        UsageWatch usage = new UsageWatch(name, OpenAIBatchPrices.resolve(conf, context),
                 UsageAccumulator.forName(name), ec.progressLogInterval);
         LineSink counted = line -> {
             boolean delivered = sink.deliver(line);
@@ -288,7 +288,7 @@ final class OpenAIBatchRuntime {
     }
 
     /** The usage, cost and progress monitor of the running engine, or {@code null}. */
-    synchronized BatchMonitor usageMonitor() {
+    synchronized UsageWatch usageMonitor() {
         return usageMonitor;
     }
 
@@ -299,7 +299,7 @@ final class OpenAIBatchRuntime {
 
     /** Adds the progress, usage and cost known at a batch event to its exchange (called by the consumer). */
     static void eventHeaders(OpenAIBatchRuntime runtime, BatchEvent event, Message msg) {
-        BatchMonitor m = runtime != null ? runtime.usageMonitor() : null;
+        UsageWatch m = runtime != null ? runtime.usageMonitor() : null;
         if (m != null) {
             OpenAIBatchHeaders.event(m.info(event), msg);
         }

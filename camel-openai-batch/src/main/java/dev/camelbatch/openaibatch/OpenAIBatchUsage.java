@@ -5,7 +5,7 @@ import java.lang.management.ManagementFactory;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
-import dev.camelbatch.openaibatch.engine.BatchMonitor;
+import dev.camelbatch.openaibatch.engine.UsageWatch;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.UsageAccumulator;
 import dev.camelbatch.openaibatch.engine.UsageTotals;
@@ -23,17 +23,17 @@ public final class OpenAIBatchUsage implements OpenAIBatchUsageMBean {
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchUsage.class);
 
     private final String name;
-    private final BatchMonitor monitor;
+    private final UsageWatch monitor;
     private MBeanServer server;
     private ObjectName objectName;
 
-    OpenAIBatchUsage(String name, BatchMonitor monitor) {
+    OpenAIBatchUsage(String name, UsageWatch monitor) {
         this.name = name;
         this.monitor = monitor;
     }
 
     /** Registers the MBean when the context has JMX enabled; returns it (registered or not). */
-    static OpenAIBatchUsage register(CamelContext context, String name, BatchMonitor monitor) {
+    static OpenAIBatchUsage register(CamelContext context, String name, UsageWatch monitor) {
         OpenAIBatchUsage mbean = new OpenAIBatchUsage(name, monitor);
         ManagementAgent agent = context.getManagementStrategy() != null
                 ? context.getManagementStrategy().getManagementAgent() : null;

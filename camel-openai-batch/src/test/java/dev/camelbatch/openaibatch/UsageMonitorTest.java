@@ -14,7 +14,7 @@ import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.BatchRequestCounts;
 import dev.camelbatch.openaibatch.api.BatchUsage;
 import dev.camelbatch.openaibatch.engine.BatchEvent;
-import dev.camelbatch.openaibatch.engine.BatchMonitor;
+import dev.camelbatch.openaibatch.engine.UsageWatch;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.EmittedLine;
 import dev.camelbatch.openaibatch.engine.OutputLine;
@@ -91,11 +91,11 @@ class UsageMonitorTest {
     @Test
     void batchUsageWhenReportedElseTheLinesSumAndUnknownModels() throws Exception {
         UsageAccumulator acc = new UsageAccumulator("monitor-test");
-        BatchMonitor monitor = new BatchMonitor("monitor-test", PRICES, acc, 60_000);
-        List<BatchMonitor.EventInfo> infos = new ArrayList<>();
+        UsageWatch monitor = new UsageWatch("monitor-test", PRICES, acc, 60_000);
+        List<UsageWatch.EventInfo> infos = new ArrayList<>();
         List<Message> headers = new ArrayList<>();
         EngineListener listener = monitor.wrap((EngineListener) event -> {
-            BatchMonitor.EventInfo info = monitor.info(event);
+            UsageWatch.EventInfo info = monitor.info(event);
             infos.add(info);
             Message m = new DefaultMessage(new DefaultCamelContext());
             OpenAIBatchHeaders.event(info, m);
@@ -119,7 +119,7 @@ class UsageMonitorTest {
         sink.deliver(line(s1, "{\"custom_id\":\"a\",\"response\":{\"status_code\":200,\"body\":{\"usage\":"
                               + "{\"prompt_tokens\":1,\"completion_tokens\":1}}}}"));
         listener.onEvent(new BatchEvent(BatchEvent.Type.DONE, s1, null, "done"));
-        BatchMonitor.EventInfo i1 = infos.get(3);
+        UsageWatch.EventInfo i1 = infos.get(3);
         assertThat(i1.usageSource()).isEqualTo("batch");
         assertThat(i1.usage().promptTokens()).isEqualTo(10_000);
         assertThat(i1.cost().total()).isEqualByComparingTo("0.025");
@@ -145,7 +145,7 @@ class UsageMonitorTest {
                               + "\"input_tokens_details\":{\"cached_tokens\":200},"
                               + "\"output_tokens_details\":{\"reasoning_tokens\":50}}}}}"));
         listener.onEvent(new BatchEvent(BatchEvent.Type.DONE, s2, null, "done"));
-        BatchMonitor.EventInfo i2 = infos.get(5);
+        UsageWatch.EventInfo i2 = infos.get(5);
         assertThat(i2.usageSource()).isEqualTo("lines");
         assertThat(i2.model()).isEqualTo("pricey-x");
         assertThat(i2.usage().promptTokens()).isEqualTo(2_000);
@@ -159,7 +159,7 @@ class UsageMonitorTest {
         s3.setInputTokens(700L);
         s3.setOutputTokens(300L);
         listener.onEvent(new BatchEvent(BatchEvent.Type.DONE, s3, null, "done"));
-        BatchMonitor.EventInfo i3 = infos.get(6);
+        UsageWatch.EventInfo i3 = infos.get(6);
         assertThat(i3.cost()).isNull();
         assertThat(headers.get(6).getHeader(OpenAIBatchConstants.ESTIMATED_COST)).isNull();
         assertThat(headers.get(6).getHeader(OpenAIBatchConstants.PROMPT_TOKENS)).isEqualTo(700L);
@@ -181,7 +181,7 @@ class UsageMonitorTest {
     void theUsageMBeanIsAStandardMBean() throws Exception {
         UsageAccumulator acc = UsageAccumulator.forName("mbean-test");
         acc.reset();
-        BatchMonitor monitor = new BatchMonitor("mbean-test", PRICES, acc, 60_000);
+        UsageWatch monitor = new UsageWatch("mbean-test", PRICES, acc, 60_000);
         acc.add("cheap", new dev.camelbatch.openaibatch.engine.TokenUsage(1_000_000, 0, 250_000, 0),
                 PRICES.cost("cheap", new dev.camelbatch.openaibatch.engine.TokenUsage(1_000_000, 0, 250_000, 0)));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();

@@ -31,11 +31,11 @@ final class ApiHandler implements HttpHandler {
     private final BatchSimulator sim;
     private final SimulatorConfig cfg;
     private final FileStore files;
-    private final BatchEngine batches;
+    private final BatchRunner batches;
     private final StatsRecorder stats;
     private final FaultInjector faults;
 
-    ApiHandler(BatchSimulator sim, SimulatorConfig cfg, FileStore files, BatchEngine batches, StatsRecorder stats,
+    ApiHandler(BatchSimulator sim, SimulatorConfig cfg, FileStore files, BatchRunner batches, StatsRecorder stats,
             FaultInjector faults) {
         this.sim = sim;
         this.cfg = cfg;
@@ -361,7 +361,7 @@ final class ApiHandler implements HttpHandler {
                     throw ApiException.badRequest("Invalid 'expires_after[seconds]': expected an integer.",
                             "expires_after[seconds]", "invalid_type");
                 }
-                ttl = BatchEngine.checkSeconds(s, "expires_after");
+                ttl = BatchRunner.checkSeconds(s, "expires_after");
             } else if (purpose.equals("batch")) {
                 ttl = FileStore.DEFAULT_BATCH_FILE_TTL_SECONDS;
             }

@@ -103,7 +103,7 @@ public final class BatchSimulator implements AutoCloseable {
     private final ExecutionLog executions;
     private final FaultInjector faults;
     private final ScheduledThreadPoolExecutor scheduler;
-    private final BatchEngine batches;
+    private final BatchRunner batches;
     private HttpServer server;
     private ExecutorService httpExecutor;
     private volatile int port = -1;
@@ -122,7 +122,7 @@ public final class BatchSimulator implements AutoCloseable {
         this.initialFaults.forEach(r -> r.accept(faults));
         this.scheduler = new ScheduledThreadPoolExecutor(2, daemonThreads("openai-batch-sim-scheduler"));
         this.scheduler.setRemoveOnCancelPolicy(true);
-        this.batches = new BatchEngine(cfg, files, stats, executions, scheduler);
+        this.batches = new BatchRunner(cfg, files, stats, executions, scheduler);
     }
 
     public static Builder builder() {

@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
  * The usage of a batch is {@code batch.usage} when the API reports it, else the sum of the {@code usage} of the
  * lines delivered by this JVM (lines delivered before a restart are not in that sum).
  */
-public final class BatchMonitor {
+public final class UsageWatch {
 
-    private static final Logger LOG = LoggerFactory.getLogger(BatchMonitor.class);
+    /** The log category of the usage tables, as users filter on it (the class had this name before). */
+    private static final Logger LOG = LoggerFactory.getLogger("dev.camelbatch.openaibatch.engine.BatchMonitor");
 
     /** Where the usage of a batch comes from. */
     public static final String SOURCE_BATCH = "batch";
@@ -53,7 +54,7 @@ public final class BatchMonitor {
         String responseModel;
     }
 
-    public BatchMonitor(String name, PriceTable prices, UsageAccumulator totals, long progressLogIntervalMillis) {
+    public UsageWatch(String name, PriceTable prices, UsageAccumulator totals, long progressLogIntervalMillis) {
         this.name = name;
         this.prices = prices != null ? prices : PriceTable.defaults();
         this.totals = totals;

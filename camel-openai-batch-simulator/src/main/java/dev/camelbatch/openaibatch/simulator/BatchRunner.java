@@ -24,9 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Creates batches and drives their lifecycle on a scheduler. Thread-safe. */
-final class BatchEngine {
+final class BatchRunner {
 
-    private static final Logger LOG = LoggerFactory.getLogger(BatchEngine.class);
+    private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
 
     static final Set<String> ENDPOINTS = Set.of("/v1/responses", "/v1/chat/completions", "/v1/embeddings",
             "/v1/completions", "/v1/moderations");
@@ -41,7 +41,7 @@ final class BatchEngine {
     private final Object admission = new Object();
     private final Map<String, Long> enqueuedByModel = new HashMap<>(); // guarded by admission
 
-    BatchEngine(SimulatorConfig cfg, FileStore files, StatsRecorder stats, ExecutionLog executions,
+    BatchRunner(SimulatorConfig cfg, FileStore files, StatsRecorder stats, ExecutionLog executions,
             ScheduledExecutorService scheduler) {
         this.cfg = cfg;
         this.files = files;
