@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class UsageWatch {
 
-    /** The log category of the usage tables, as users filter on it (the class had this name before). */
+    /** The log category of the usage tables, as docs/cost.md names it for users to filter on. */
     private static final Logger LOG = LoggerFactory.getLogger("dev.camelbatch.openaibatch.engine.BatchMonitor");
 
     /** Where the usage of a batch comes from. */
