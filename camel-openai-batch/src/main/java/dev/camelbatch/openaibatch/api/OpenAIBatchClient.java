@@ -23,7 +23,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.function.Function;
 
 import javax.net.ssl.HostnameVerifier;
 import javax.net.ssl.SSLContext;
@@ -443,7 +442,7 @@ public class OpenAIBatchClient implements AutoCloseable {
             }
             if (entity.getContentLength() > MAX_JSON_BODY_BYTES) {
                 // refused before reading; a body without Content-Length stops at the limit while it is parsed
-                throw new BodyTooLargeException("the response body of " + entity.getContentLength()
+                throw new LimitedJsonBody.BodyTooLargeException("the response body of " + entity.getContentLength()
                         + " bytes exceeds the limit of " + MAX_JSON_BODY_BYTES + " bytes for a JSON answer");
             }
             try (InputStream in = new LimitedJsonBody(response, entity.getContent())) {
@@ -609,7 +608,7 @@ public class OpenAIBatchClient implements AutoCloseable {
         return true;
     }
 
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         String msg = e.getMessage();
         String name = e.getClass().getSimpleName();
         if (msg == null || msg.isBlank()) {
@@ -809,7 +808,7 @@ public class OpenAIBatchClient implements AutoCloseable {
         return (System.nanoTime() - nanos) / 1_000_000L;
     }
 
-    private static void closeQuietly(CloseableHttpResponse response, boolean graceful) {
+    static void closeQuietly(CloseableHttpResponse response, boolean graceful) {
         try {
             if (graceful) {
                 response.close();
@@ -840,223 +839,5 @@ public class OpenAIBatchClient implements AutoCloseable {
     @Override
     public String toString() {
         return "OpenAIBatchClient{" + config + '}';
-    }
-
-    // ----------------------------------------------------------------------------------------------- download
-
-    /**
-     * The body of a content download: counts bytes, compares them with Content-Length at EOF, and turns any failure
-     * while streaming into a {@link TruncatedDownloadException}. Closing before EOF aborts the connection.
-     */
-    private static final class DownloadInputStream extends InputStream {
-        private final CloseableHttpResponse response;
-        private final String target;
-        private final InputStream in;
-        private final long expected;
-        private long received;
-        private boolean eof;
-        private boolean closed;
-
-        DownloadInputStream(ClassicHttpResponse response, String target) throws IOException {
-            this.response = (CloseableHttpResponse) response;
-            this.target = target;
-            HttpEntity entity = response.getEntity();
-            this.in = entity == null ? InputStream.nullInputStream() : entity.getContent();
-            this.expected = entity == null ? 0 : entity.getContentLength();
-        }
-
-        private final byte[] one = new byte[1];
-
-        @Override
-        public int read() throws IOException {
-            int n = read(one, 0, 1);
-            return n == -1 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (closed) {
-                throw new IOException("stream closed");
-            }
-            if (eof) {
-                return -1;
-            }
-            if (len == 0) {
-                return 0;
-            }
-            int n;
-            try {
-                n = in.read(b, off, len);
-            } catch (IOException e) {
-                throw truncated("the connection failed after " + received + " bytes"
-                        + (expected >= 0 ? " of " + expected : "") + ": " + describe(e), e);
-            }
-            if (n == -1) {
-                eof = true;
-                if (expected >= 0 && received != expected) {
-                    throw truncated("the body ended after " + received + " bytes but Content-Length was "
-                            + expected, null);
-                }
-                return -1;
-            }
-            received += n;
-            if (expected >= 0 && received > expected) {
-                throw truncated("the body is longer than its Content-Length " + expected, null);
-            }
-            return n;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return closed || eof ? 0 : in.available();
-        }
-
-        private TruncatedDownloadException truncated(String detail, Throwable cause) {
-            LOG.warn("GET {}: truncated download: {}", target, detail);
-            abort();
-            return new TruncatedDownloadException("truncated download of " + target + ": " + detail, expected,
-                    received, cause);
-        }
-
-        private void abort() {
-            closed = true;
-            closeQuietly(response, false);
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            // at EOF the connection goes back to the pool; before EOF it is dropped (nothing more is read)
-            closeQuietly(response, eof);
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------------- JSON answers
-
-    /** A JSON answer over {@link #MAX_JSON_BODY_BYTES}: not the expected JSON (so not retried, see execute). */
-    private static final class BodyTooLargeException extends JsonProcessingException {
-        private static final long serialVersionUID = 1L;
-
-        BodyTooLargeException(String message) {
-            super(message);
-        }
-    }
-
-    /**
-     * The body of a JSON answer, which fails once more than {@link #MAX_JSON_BODY_BYTES} bytes were read; the
-     * connection is then dropped, so that nothing more of the body is read (not even to reuse the connection).
-     */
-    private static final class LimitedJsonBody extends java.io.FilterInputStream {
-        private final ClassicHttpResponse response;
-        private long read;
-        private boolean aborted;
-
-        LimitedJsonBody(ClassicHttpResponse response, InputStream in) {
-            super(in == null ? InputStream.nullInputStream() : in);
-            this.response = response;
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (!aborted) {
-                super.close();
-            }
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count(1);
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count(n);
-            }
-            return n;
-        }
-
-        private void count(int n) throws BodyTooLargeException {
-            read += n;
-            if (read > MAX_JSON_BODY_BYTES) {
-                aborted = true;
-                if (response instanceof CloseableHttpResponse r) {
-                    closeQuietly(r, false);
-                }
-                throw new BodyTooLargeException("the response body exceeds the limit of " + MAX_JSON_BODY_BYTES
-                        + " bytes for a JSON answer");
-            }
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------------- paging
-
-    /**
-     * Lazily fetches page after page; a failure surfaces from {@code hasNext()}/{@code next()}, and so does an
-     * {@link IllegalStateException} once {@code maxPages} pages were fetched and the last one still announces more.
-     */
-    static final class PageIterator<T> implements Iterator<T> {
-
-        static final class Page<T> {
-            final List<T> items;
-            final boolean hasMore;
-            final String nextCursor;
-
-            Page(List<T> items, boolean hasMore, String nextCursor) {
-                this.items = items;
-                this.hasMore = hasMore;
-                this.nextCursor = nextCursor;
-            }
-        }
-
-        private final String what;
-        private final int maxPages;
-        private final Function<String, Page<T>> fetcher;
-        private Iterator<T> current;
-        private String cursor;
-        private boolean more = true;
-        private int pages;
-
-        PageIterator(String what, int maxPages, Function<String, Page<T>> fetcher) {
-            this.what = what;
-            this.maxPages = maxPages;
-            this.fetcher = fetcher;
-        }
-
-        @Override
-        public boolean hasNext() {
-            while ((current == null || !current.hasNext()) && more) {
-                if (pages >= maxPages) {
-                    more = false;
-                    LOG.warn("{}: stopped after {} pages; the server still answered has_more=true", what, pages);
-                    throw new IllegalStateException(what + ": stopped after " + pages + " pages; the server still"
-                            + " answered has_more=true (at most " + maxPages + " pages are listed)");
-                }
-                pages++;
-                Page<T> page = fetcher.apply(cursor);
-                current = page.items.iterator();
-                String next = page.nextCursor;
-                // stop on an empty page, no more pages, or a cursor that does not advance
-                more = page.hasMore && !page.items.isEmpty() && next != null && !next.equals(cursor);
-                cursor = next;
-            }
-            return current != null && current.hasNext();
-        }
-
-        @Override
-        public T next() {
-            if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
-            }
-            return current.next();
-        }
     }
 }

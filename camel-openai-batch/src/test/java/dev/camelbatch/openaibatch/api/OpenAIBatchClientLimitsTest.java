@@ -140,10 +140,10 @@ class OpenAIBatchClientLimitsTest {
     void aListingStopsAfterTheMostPagesWithAClearError() {
         assertThat(OpenAIBatchClient.MAX_LIST_PAGES).isEqualTo(10_000);
         int[] fetched = { 0 };
-        OpenAIBatchClient.PageIterator<String> it = new OpenAIBatchClient.PageIterator<>("GET /things",
+        PageIterator<String> it = new PageIterator<>("GET /things",
                 OpenAIBatchClient.MAX_LIST_PAGES, after -> {
                     int i = ++fetched[0];
-                    return new OpenAIBatchClient.PageIterator.Page<>(List.of("t" + i), true, "t" + i);
+                    return new PageIterator.Page<>(List.of("t" + i), true, "t" + i);
                 });
         int seen = 0;
         Throwable failure = null;
