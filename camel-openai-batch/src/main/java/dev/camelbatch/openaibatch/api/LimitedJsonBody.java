@@ -63,7 +63,8 @@ final class LimitedJsonBody extends java.io.FilterInputStream {
             if (response instanceof CloseableHttpResponse r) {
                 OpenAIBatchClient.closeQuietly(r, false);
             }
-            throw new BodyTooLargeException("the response body exceeds the limit of " + OpenAIBatchClient.MAX_JSON_BODY_BYTES
+            throw new BodyTooLargeException("the response body exceeds the limit of "
+                    + OpenAIBatchClient.MAX_JSON_BODY_BYTES
                     + " bytes for a JSON answer");
         }
     }

@@ -41,7 +41,7 @@ public class BatchEngine implements AutoCloseable {
     private ScheduledExecutorService executor;
     private ExecutorService downloader;
 
-    /** An engine on the OpenAI (or Azure OpenAI) Batch API, on {@linkplain EngineThreads#plain() threads of its own}. */
+    /** An engine on the OpenAI (or Azure OpenAI) Batch API, on {@linkplain EngineThreads#plain() its own threads}. */
     public BatchEngine(BatchStore store, OpenAIBatchClient client, EngineConfig config, LineSink sink,
                        EngineListener listener, ObjectMapper mapper, Path workDir) {
         this(store, client, config, sink, listener, mapper, workDir, EngineThreads.plain());

@@ -181,7 +181,8 @@ final class Emitter {
             LOG.info("Batch engine '{}': {} requests of batch {} resubmitted as attempt {} (segment {})", store.name(),
                     records.size(), s.getBatchId(), retry.getAttempt(), retry.getId());
         }
-        long syntheticCount = plan == null ? 0 : plan.onlyLines() != null ? plan.onlyLines().size() : s.getRequestCount();
+        long syntheticCount = plan == null ? 0
+                : plan.onlyLines() != null ? plan.onlyLines().size() : s.getRequestCount();
         long size = outputLines + errorsToEmit + syntheticCount;
         Map<String, byte[]> carried = store.carriedHeaders(s.getId());
         long[] emitted = { s.getEmittedOutput(), s.getEmittedErrors(), s.getEmittedSynthetic() };
@@ -337,7 +338,8 @@ final class Emitter {
         return PARSE_AHEAD_CPUS > 1 && Files.size(file) >= PARSE_AHEAD_MIN_BYTES;
     }
 
-    private boolean emitSynthetic(SegmentInfo s, FailurePolicy.SyntheticPlan plan, Map<String, byte[]> carried, long[] emitted,
+    private boolean emitSynthetic(SegmentInfo s, FailurePolicy.SyntheticPlan plan, Map<String, byte[]> carried,
+            long[] emitted,
             long base, long size) throws IOException {
         long done = emitted[2];
         long[] n = { 0 };

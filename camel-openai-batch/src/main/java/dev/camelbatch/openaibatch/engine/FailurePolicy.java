@@ -96,7 +96,8 @@ final class FailurePolicy {
             store.update(s);
             if (!rest.isEmpty()) {
                 SegmentInfo retry = createRetrySegment(s, rest, s.getAttempt());
-                LOG.warn("Batch engine '{}': batch {} failed on {} line(s); {} other requests resubmitted as segment {}",
+                LOG.warn("Batch engine '{}': batch {} failed on {} line(s); {} other requests resubmitted as"
+                         + " segment {}",
                         store.name(), b.getId(), byLine.size(), rest.size(), retry.getId());
             }
             ctx.emitSoon();
