@@ -339,8 +339,7 @@ final class Emitter {
     }
 
     private boolean emitSynthetic(SegmentInfo s, FailurePolicy.SyntheticPlan plan, Map<String, byte[]> carried,
-            long[] emitted,
-            long base, long size) throws IOException {
+            long[] emitted, long base, long size) throws IOException {
         long done = emitted[2];
         long[] n = { 0 };
         long[] selected = { 0 };
