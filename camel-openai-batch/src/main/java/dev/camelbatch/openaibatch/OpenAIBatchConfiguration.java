@@ -13,7 +13,12 @@ import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriParams;
 import org.apache.camel.support.jsse.SSLContextParameters;
 
-/** Options of the openai-batch component and its endpoints (component values are the endpoints' defaults). */
+/**
+ * Options of the openai-batch component and its endpoints (component values are the endpoints' defaults).
+ * <p>
+ * Long by nature: one annotated field, getter and setter per option, which camel-package-maven-plugin reads to make
+ * the catalog, the configurers and the component reference.
+ */
 @UriParams
 public class OpenAIBatchConfiguration implements Cloneable {
 

@@ -78,6 +78,10 @@ import org.slf4j.LoggerFactory;
  * {@link OutcomeUnknownException} (see there).
  * <p>
  * Neither log lines nor exception messages contain request headers or the API key.
+ * <p>
+ * Long because it is one method per call of the Files and Batch API plus the single retry loop they all share
+ * ({@code execute}): the streams it returns ({@link DownloadInputStream}, {@link LimitedJsonBody},
+ * {@link PageIterator}) live in classes of their own.
  */
 public class OpenAIBatchClient implements AutoCloseable {
 

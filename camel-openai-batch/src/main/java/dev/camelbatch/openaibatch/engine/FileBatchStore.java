@@ -58,6 +58,9 @@ import org.slf4j.LoggerFactory;
  * until the segment is sealed such a file ends with zero bytes), with one {@code write} call per request elsewhere.
  * When the store starts, the data of an open segment's file ends at its last complete line before any zero byte: a
  * torn last line left by a crash is cut off, and so is the zero-filled tail of a mapped file.
+ * <p>
+ * This class is still too long (appending, document staging, recovery, state files and history under one lock);
+ * splitting it along those lines, as the JDBC store is split, is the next step for it.
  */
 public class FileBatchStore implements BatchStore {
 

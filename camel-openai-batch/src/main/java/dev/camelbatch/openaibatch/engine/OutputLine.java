@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * (ids, status, model, usage, error, the chat or completion text) are picked out in one pass and everything else is
  * skipped without being decoded. The full tree ({@link #tree()}) and the response body as JSON text
  * ({@link #bodyJson()}) are only built when asked for. This is what keeps emission close to the speed of reading the
- * file.
+ * file. It is long because that one pass is written out field by field for both line shapes (output and error).
  */
 public final class OutputLine {
 
