@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * When the store starts, the data of an open segment's file ends at its last complete line before any zero byte: a
  * torn last line left by a crash is cut off, and so is the zero-filled tail of a mapped file.
  * <p>
- * This class is still too long (appending, document staging, recovery, state files and history under one lock);
- * splitting it along those lines, as the JDBC store is split, is the next step for it.
+ * Long: appending, document staging, recovery, state files and history share one lock and the in-memory index of
+ * segments here; each of them is a candidate for a class of its own.
  */
 public class FileBatchStore implements BatchStore {
 
