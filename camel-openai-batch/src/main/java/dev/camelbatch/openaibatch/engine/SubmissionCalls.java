@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.BatchStatus;
@@ -59,28 +60,11 @@ public final class SubmissionCalls {
      */
     public String upload(Path file, String filename, Long expiresAfterSeconds, long startedAtMillis,
             boolean mayHaveBeenSent) {
-        RetryPolicy policy = client.getConfig().getRetryPolicy();
-        long start = System.nanoTime();
-        for (int attempt = 1;; attempt++) {
-            if (mayHaveBeenSent || attempt > 1) {
-                String found = findUpload(filename, startedAtMillis);
-                if (found != null) {
-                    return found;
-                }
-            }
-            try {
-                OpenAIFile f = client.uploadFile(file, filename, "batch", expiresAfterSeconds);
-                stats.filesUploaded.incrementAndGet();
-                return f.getId();
-            } catch (OutcomeUnknownException e) {
-                String found = findUpload(filename, startedAtMillis);
-                if (found != null) {
-                    return found;
-                }
-                // not there (yet): sent again after the policy's delay, looked for once more first
-                waitOrThrow(policy, attempt, start, e);
-            }
-        }
+        return once(() -> {
+            OpenAIFile f = client.uploadFile(file, filename, "batch", expiresAfterSeconds);
+            stats.filesUploaded.incrementAndGet();
+            return f.getId();
+        }, () -> findUpload(filename, startedAtMillis), mayHaveBeenSent);
     }
 
     /**
@@ -92,21 +76,32 @@ public final class SubmissionCalls {
      */
     public Batch create(CreateBatchRequest request, Map<String, String> labels, long startedAtMillis,
             boolean mayHaveBeenSent) {
+        return once(() -> {
+            Batch b = client.createBatch(request);
+            stats.batchesCreated.incrementAndGet();
+            return b;
+        }, () -> findBatch(labels, startedAtMillis), mayHaveBeenSent);
+    }
+
+    /**
+     * The one rule of both: look first when an earlier call may have taken effect; send; when the outcome is unknown,
+     * look at once, and only when nothing is found send again after the client's retry delay (looking once more
+     * first), until the retry policy allows no more.
+     */
+    private <T> T once(Supplier<T> send, Supplier<T> find, boolean mayHaveBeenSent) {
         RetryPolicy policy = client.getConfig().getRetryPolicy();
         long start = System.nanoTime();
         for (int attempt = 1;; attempt++) {
             if (mayHaveBeenSent || attempt > 1) {
-                Batch found = findBatch(labels, startedAtMillis);
+                T found = find.get();
                 if (found != null) {
                     return found;
                 }
             }
             try {
-                Batch b = client.createBatch(request);
-                stats.batchesCreated.incrementAndGet();
-                return b;
+                return send.get();
             } catch (OutcomeUnknownException e) {
-                Batch found = findBatch(labels, startedAtMillis);
+                T found = find.get();
                 if (found != null) {
                     return found;
                 }
