@@ -89,7 +89,7 @@ final class FailurePolicy {
             });
             s.setLastError(summary);
             SegmentLifecycle.move(s, SegmentStatus.FINISHED);
-            s.setBatchStatus("failed");
+            s.setBatchStatus(BatchStatus.FAILED.value());
             s.setOutputFileId(null);
             s.setErrorFileId(null);
             pendingSynthetic.put(s.getId(), new SyntheticPlan(byLine, "invalid_request_line"));
@@ -196,13 +196,14 @@ final class FailurePolicy {
         boolean retry = retryUnfinished && s.getAttempt() < config.maxAttempts;
         String code;
         String message;
-        switch (status) {
-            case "expired" -> {
+        BatchStatus typed = BatchStatus.fromValue(status);
+        switch (typed != null ? typed : BatchStatus.COMPLETED) {
+            case EXPIRED -> {
                 code = "batch_expired";
                 message = "This request was not executed before the batch expired (no line in its output or error"
                           + " file)";
             }
-            case "cancelled" -> {
+            case CANCELLED -> {
                 code = "batch_cancelled";
                 message = "This request was not executed because the batch was cancelled (no line in its output or"
                           + " error file)";

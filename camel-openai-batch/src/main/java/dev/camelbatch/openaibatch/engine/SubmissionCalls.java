@@ -12,6 +12,7 @@ import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.api.OpenAIFile;
+import dev.camelbatch.openaibatch.api.OpenAINotFoundException;
 import dev.camelbatch.openaibatch.api.OutcomeUnknownException;
 import dev.camelbatch.openaibatch.api.RetryPolicy;
 import org.slf4j.Logger;
@@ -186,11 +187,10 @@ public final class SubmissionCalls {
             client.deleteFile(fileId);
             stats.filesDeleted.incrementAndGet();
             return true;
+        } catch (OpenAINotFoundException e) {
+            // deleted before (perhaps by a call whose answer was lost)
+            return true;
         } catch (OpenAIApiException e) {
-            if (e.getHttpStatus() == 404) {
-                // deleted before (perhaps by a call whose answer was lost)
-                return true;
-            }
             LOG.warn("openai-batch:{}: cannot delete file {}: {}", name, fileId, e.getMessage());
         } catch (RuntimeException e) {
             LOG.warn("openai-batch:{}: cannot delete file {}: {}", name, fileId, e.toString());
