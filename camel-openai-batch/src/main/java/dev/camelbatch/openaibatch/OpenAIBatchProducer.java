@@ -23,13 +23,15 @@ import org.slf4j.LoggerFactory;
 public class OpenAIBatchProducer extends DefaultProducer {
 
     /**
-     * Exchange property (suffixed with the endpoint name) holding the custom id generated for a request until its
-     * append is done: a redelivery of the exchange uses it again, so that a request stored by a try that then failed
-     * is not spooled a second time under a new id.
+     * Exchange property (suffixed with the endpoint name) holding the custom id generated for a request whose append
+     * failed: a redelivery of the exchange uses it again, so that a request stored by a try that then failed is not
+     * spooled a second time under a new id.
      */
     static final String PENDING_CUSTOM_ID = "CamelOpenAIBatchPendingCustomId.";
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchProducer.class);
+
+    private String pendingKey;
 
     private final OpenAIBatchEndpoint endpoint;
     private OpenAIBatchRuntime runtime;
@@ -51,6 +53,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
         TokenEstimator estimator = conf.getMaxBatchTokens() > 0 || conf.getMaxEnqueuedTokens() > 0
                 ? new TokenEstimator(conf.getTokenEncoding()) : null;
         runtime = endpoint.acquireRuntime();
+        pendingKey = PENDING_CUSTOM_ID + endpoint.getName();
         converter = new RequestConverter(conf, runtime.mapper(), estimator);
         operations = new OpenAIBatchOperations(endpoint, runtime, this::isRunAllowed);
     }
@@ -108,7 +111,6 @@ public class OpenAIBatchProducer extends DefaultProducer {
             sealed = r.sealed;
             count = r.count;
         } else {
-            String pendingKey = PENDING_CUSTOM_ID + endpoint.getName();
             String pending = customId == null ? exchange.getProperty(pendingKey, String.class) : null;
             if (pending != null && runtime.store().containsCustomId(pending)) {
                 // an earlier try of this exchange stored the request, then failed (Camel redelivers the message as
@@ -120,12 +122,19 @@ public class OpenAIBatchProducer extends DefaultProducer {
                 RequestConverter.Converted c = converter.single(exchange, model,
                         pending != null ? pending : customId, carried);
                 String id = c.record().customId();
-                if (customId == null) {
-                    // generated: kept on the exchange (its properties outlive a redelivery) until the append is done
-                    exchange.setProperty(pendingKey, id);
+                try {
+                    sealed = runtime.store().append(converter.wireEndpoint(), c.model(), List.of(c.record()), limits);
+                } catch (Exception e) {
+                    if (customId == null) {
+                        // the request may be stored although the append failed: a redelivery uses this id again
+                        // (the exchange's properties outlive a redelivery, its message does not)
+                        exchange.setProperty(pendingKey, id);
+                    }
+                    throw e;
                 }
-                sealed = runtime.store().append(converter.wireEndpoint(), c.model(), List.of(c.record()), limits);
-                exchange.removeProperty(pendingKey);
+                if (pending != null) {
+                    exchange.removeProperty(pendingKey);
+                }
                 if (customIdHeader != id) {
                     // generated, or given as another CharSequence (a given String is already the header's value)
                     exchange.getMessage().setHeader(OpenAIBatchConstants.CUSTOM_ID, id);
