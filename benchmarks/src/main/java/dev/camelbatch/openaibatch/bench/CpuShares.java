@@ -73,7 +73,10 @@ final class CpuShares {
         return Double.NaN;
     }
 
-    /** utime + stime of every process named postgres. */
+    /**
+     * utime + stime of every process named postgres, and the time of those that ended (the postmaster's children's
+     * times: connections closed during the phase count too).
+     */
     private static double postgresSeconds() {
         long ticks = 0;
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
@@ -86,7 +89,8 @@ final class CpuShares {
                         continue;
                     }
                     String[] f = stat.substring(close + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13])
+                             + Long.parseLong(f[14]);
                 } catch (IOException | RuntimeException e) {
                     // the process ended meanwhile
                 }

@@ -78,6 +78,12 @@ public class JdbcBatchStore implements BatchStore {
      * property {@code openai-batch.jdbcAppendLanes}, default 1.
      */
     static final int DEFAULT_APPEND_LANES = Integer.getInteger("openai-batch.jdbcAppendLanes", 1);
+    /**
+     * Write a segment's emission checkpoint for every this many lines (and whenever the segment is read or changed):
+     * the system property {@code openai-batch.jdbcCheckpointEvery}, default 1 (every line; see
+     * {@link JdbcCheckpoints}).
+     */
+    static final int CHECKPOINT_EVERY = Integer.getInteger("openai-batch.jdbcCheckpointEvery", 1);
     private static final int MAX_ATTEMPTS = 6;
     private static final int HISTORY_KEEP = 10_000;
     private static final int HISTORY_PRUNE_EVERY = 100;
@@ -106,13 +112,13 @@ public class JdbcBatchStore implements BatchStore {
     private final JdbcRequestRows requestRows;
     private boolean createSchema = true;
     private int appendLanes = DEFAULT_APPEND_LANES;
+    private int checkpointEvery = CHECKPOINT_EVERY;
 
     private volatile boolean started;
     private volatile boolean closed;
     private volatile JdbcSpool spool;
-    /** The connection of the emission checkpoints (one statement each, committed asynchronously). */
-    private JdbcConnections.Held checkpoints;
-    private final Object checkpointLock = new Object();
+    /** The emission checkpoints (one statement each, committed asynchronously, on a connection of their own). */
+    private volatile JdbcCheckpoints checkpoints;
     /** The owner this store claims leases for (the node id of its engine); fences changes once set. */
     private volatile String leaseOwner;
     /** What the last reads saw of other owners' leases: claims of segments leased elsewhere skip the database. */
@@ -167,6 +173,19 @@ public class JdbcBatchStore implements BatchStore {
             throw new IllegalArgumentException("appendLanes must be >= 1, was " + lanes);
         }
         this.appendLanes = lanes;
+        return this;
+    }
+
+    /**
+     * Write a segment's emission checkpoint for every this many lines instead of every line (and whenever the
+     * segment is read or changed): emission costs a statement per {@code every} lines, and a node that dies delivers
+     * up to {@code every} lines again (see {@link JdbcCheckpoints}); set before {@link #start()}.
+     */
+    public JdbcBatchStore checkpointEvery(int every) {
+        if (every < 1) {
+            throw new IllegalArgumentException("checkpointEvery must be >= 1, was " + every);
+        }
+        this.checkpointEvery = every;
         return this;
     }
 
@@ -304,7 +323,8 @@ public class JdbcBatchStore implements BatchStore {
         }
         spool = new JdbcSpool(tables, segmentRows, requestRows, connections, syncPolicy != SyncPolicy.ALWAYS,
                 appendLanes);
-        checkpoints = connections.held("checkpoint", new AsyncSession(postgres));
+        checkpoints = new JdbcCheckpoints(tables, connections.held("checkpoint", new AsyncSession(postgres)),
+                checkpointEvery);
         started = true;
     }
 
@@ -568,6 +588,7 @@ public class JdbcBatchStore implements BatchStore {
     public List<SegmentInfo> segments() {
         ensureOpen();
         try {
+            flushCheckpoints();
             return autoCommitted(c -> {
                 try (PreparedStatement ps = c.prepareStatement("SELECT " + SEG_COLS + " FROM " + segmentsTable
                                                                + " WHERE name = ? AND status <> 'STAGING'"
@@ -595,6 +616,7 @@ public class JdbcBatchStore implements BatchStore {
     public SegmentInfo segment(String id) {
         ensureOpen();
         try {
+            flushCheckpoints();
             return autoCommitted(c -> readSegment(c, id, false));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -691,6 +713,7 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public void update(SegmentInfo segment) throws IOException {
         ensureOpen();
+        flushCheckpoints();
         String owner = leaseOwner;
         int n = autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET status = ?,"
@@ -932,40 +955,33 @@ public class JdbcBatchStore implements BatchStore {
     public void checkpoint(String segmentId, long output, long errors, long synthetic) throws IOException {
         ensureOpen();
         String owner = leaseOwner;
-        int n;
-        // one statement in autocommit on the checkpoint connection (committed without waiting for the WAL flush)
-        synchronized (checkpointLock) {
-            Throwable failure = null;
-            try {
-                Connection c = checkpoints.get();
-                try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET emitted_output = ?,"
-                                                               + " emitted_errors = ?, emitted_synthetic = ?"
-                                                               + " WHERE id = ? AND name = ?" + fence(owner))) {
-                    ps.setLong(1, output);
-                    ps.setLong(2, errors);
-                    ps.setLong(3, synthetic);
-                    ps.setString(4, segmentId);
-                    ps.setString(5, name);
-                    if (owner != null) {
-                        ps.setString(6, owner);
-                    }
-                    n = ps.executeUpdate();
-                }
-            } catch (SQLException e) {
-                failure = e;
-                throw sqlFailure(e);
-            } finally {
-                checkpoints.done(failure);
-            }
+        boolean written;
+        try {
+            written = checkpoints.checkpoint(segmentId, output, errors, synthetic, owner);
+        } catch (SQLException e) {
+            throw sqlFailure(e);
         }
-        if (n == 0) {
+        if (!written) {
             refused(segmentId, owner, false);
+        }
+    }
+
+    /** Writes the checkpoints held back ({@link JdbcCheckpoints}) before a segment is read or changed. */
+    private void flushCheckpoints() throws IOException {
+        JdbcCheckpoints c = checkpoints;
+        if (c != null) {
+            try {
+                c.flush();
+            } catch (SQLException e) {
+                throw sqlFailure(e);
+            }
         }
     }
 
     @Override
     public void complete(SegmentInfo segment) throws IOException {
         ensureOpen();
+        flushCheckpoints();
         String owner = leaseOwner;
         SegmentInfo s = segment.copy();
         s.setStatus(SegmentStatus.DONE);
@@ -1163,6 +1179,7 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public void releaseLease(String segmentId, String owner) throws IOException {
         ensureOpen();
+        flushCheckpoints();
         autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = NULL,"
                                                            + " lease_until = NULL WHERE id = ? AND lease_owner = ?")) {
@@ -1178,6 +1195,7 @@ public class JdbcBatchStore implements BatchStore {
         if (closed) {
             return;
         }
+        flushCheckpoints();
         int n = autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = NULL,"
                                                            + " lease_until = NULL WHERE name = ? AND lease_owner = ?")) {
@@ -1214,6 +1232,11 @@ public class JdbcBatchStore implements BatchStore {
     public void close() {
         if (closed) {
             return;
+        }
+        try {
+            flushCheckpoints();
+        } catch (IOException e) {
+            LOG.warn("Store '{}': cannot write the last emission checkpoints: {}", name, e.getMessage());
         }
         closed = true;
         leaseCache.clear();
