@@ -449,6 +449,13 @@ final class JdbcSpool implements AutoCloseable {
 
     /** Whether the calls' records go into the segment without sealing it (by any of their limits). */
     private static boolean fits(JdbcOpenSegment seg, List<AppendCall> calls) {
+        int rows = 0;
+        for (AppendCall call : calls) {
+            rows += call.records.size();
+        }
+        if (rows > JdbcRequestRows.UNNEST_ROWS) {
+            return false;
+        }
         int count = seg.count;
         long bytes = seg.bytes;
         long tokens = seg.tokens;
@@ -490,8 +497,9 @@ final class JdbcSpool implements AutoCloseable {
             tokens += r.tokens();
         }
         SQLException failure = null;
+        Connection c = null;
         try {
-            Connection c = lane.connection.get();
+            c = lane.connection.get();
             try {
                 int n = requests.fastAppend(c, seg, lane.slot, records, count, bytes, tokens,
                         System.currentTimeMillis());
@@ -512,6 +520,12 @@ final class JdbcSpool implements AutoCloseable {
                 return false;
             }
             lane.open.remove(group);
+            if (c != null && !JdbcConnections.broken(c, e)) {
+                // the statement failed (and changed nothing), the connection is fine: one of the calls may hold
+                // something the database refuses; the transaction path finds out whose
+                return false;
+            }
+            // the connection broke: whether the statement committed is not known
             IOException io = sqlFailure(e);
             for (AppendCall call : calls) {
                 call.fail(io);
@@ -529,8 +543,21 @@ final class JdbcSpool implements AutoCloseable {
         return true;
     }
 
-    /** Writes the calls in one transaction on the lane's connection (written again without refused calls). */
+    /**
+     * Writes the calls in one transaction on the lane's connection (written again without refused calls); when the
+     * database refuses something of one of several calls, each call in a transaction of its own.
+     */
     private void writeInTransaction(Lane lane, List<AppendCall> calls) {
+        List<AppendCall> alone = writeTogether(lane, calls);
+        if (alone != null) {
+            for (AppendCall call : alone) {
+                writeTogether(lane, List.of(call));
+            }
+        }
+    }
+
+    /** Writes the calls in one transaction; returns the calls to write one by one, or null. */
+    private List<AppendCall> writeTogether(Lane lane, List<AppendCall> calls) {
         List<AppendCall> todo = calls;
         for (int attempt = 1;; attempt++) {
             Throwable failure = null;
@@ -553,7 +580,7 @@ final class JdbcSpool implements AutoCloseable {
                     }
                     todo = left;
                     if (todo.isEmpty()) {
-                        return;
+                        return null;
                     }
                     attempt--;
                     continue;
@@ -570,7 +597,7 @@ final class JdbcSpool implements AutoCloseable {
                 for (Map.Entry<AppendCall, List<String>> e : out.sealed.entrySet()) {
                     e.getKey().succeed(e.getValue());
                 }
-                return;
+                return null;
             } catch (SQLException e) {
                 failure = e;
                 rollbackQuietly(c);
@@ -583,13 +610,24 @@ final class JdbcSpool implements AutoCloseable {
                     JdbcBatchStore.pause(attempt);
                     continue;
                 }
-                IOException io = sqlFailure(e);
+                List<AppendCall> left = new ArrayList<>(todo.size());
                 for (AppendCall call : todo) {
                     if (!call.done) {
-                        call.fail(io);
+                        left.add(call);
                     }
                 }
-                return;
+                if (left.size() > 1 && !JdbcConnections.broken(c, e)) {
+                    // the database refused something of one of the calls (the connection is fine): each call in a
+                    // transaction of its own, so that only the one that holds it fails
+                    LOG.debug("Store '{}': a write of {} calls failed ({}); writing them one by one", t.name,
+                            left.size(), e.toString());
+                    return left;
+                }
+                IOException io = sqlFailure(e);
+                for (AppendCall call : left) {
+                    call.fail(io);
+                }
+                return null;
             } catch (IOException | RuntimeException e) {
                 failure = e;
                 rollbackQuietly(c);
@@ -601,7 +639,7 @@ final class JdbcSpool implements AutoCloseable {
                         call.fail(io);
                     }
                 }
-                return;
+                return null;
             } finally {
                 if (c != null) {
                     try {

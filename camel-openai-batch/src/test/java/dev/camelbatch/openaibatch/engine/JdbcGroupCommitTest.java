@@ -147,6 +147,29 @@ class JdbcGroupCommitTest {
     }
 
     @ParameterizedTest
+    @ValueSource(booleans = { false, true })
+    void aCallThatTheDatabaseRefusesFailsAloneAndTheOthersAreStored(boolean knownSegment) throws Exception {
+        // PostgreSQL refuses a NUL character in text; H2 takes it
+        JdbcBatchStore store = store("postgres");
+        if (knownSegment) {
+            // the one-statement path first, which fails as a whole; then the calls one by one
+            store.append(CHAT, "m", List.of(rec("first")), ROOMY);
+        }
+        List<Object> out = store.appendGroup(List.of(call("ok-1"), call("bad\u0000id"), call("ok-2", "ok-3")));
+        assertThat(out.get(0)).isEqualTo(List.of());
+        assertThat(out.get(1)).isInstanceOfSatisfying(java.io.IOException.class,
+                e -> assertThat(e.getMessage()).contains("0x00"));
+        assertThat(out.get(2)).isEqualTo(List.of());
+        SegmentInfo open = BatchStoreContract.only(store, SegmentStatus.OPEN);
+        assertThat(ids(store, open.getId())).containsExactlyInAnyOrderElementsOf(knownSegment
+                ? List.of("first", "ok-1", "ok-2", "ok-3") : List.of("ok-1", "ok-2", "ok-3"));
+        assertThat(open.getRequestCount()).isEqualTo(knownSegment ? 4 : 3);
+        // and the store goes on
+        store.append(CHAT, "m", List.of(rec("later")), ROOMY);
+        assertThat(BatchStoreContract.only(store, SegmentStatus.OPEN).getRequestCount()).isEqualTo(knownSegment ? 5 : 4);
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = { "h2", "postgres" })
     void aGroupThatFillsSegmentsSealsThemAtTheirLimits(String database) throws Exception {
         JdbcBatchStore store = store(database);
