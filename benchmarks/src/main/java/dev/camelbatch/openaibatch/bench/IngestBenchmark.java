@@ -72,6 +72,7 @@ public final class IngestBenchmark {
                 tablePrefix = a.substring(7);
             } else if (a.startsWith("startAt=")) {
                 startAt = Long.parseLong(a.substring(8));
+                startedByAnother = true;
             } else {
                 positional.add(a);
             }
@@ -88,7 +89,7 @@ public final class IngestBenchmark {
         } else if (!"file".equals(store)) {
             throw new IllegalArgumentException("store must be file or postgres, was " + store);
         }
-        if (startAt > 0) {
+        if (startedByAnother) {
             // a node started by another: scenario (a) at the agreed moment, into the other's tables
             try {
                 scenarioA(dir, n, sync);
@@ -126,6 +127,8 @@ public final class IngestBenchmark {
     private static int nodes = 1;
     /** Set in a node started by another: when (epoch milliseconds) its timed run begins. */
     private static long startAt;
+    /** Whether this JVM is a node started by another (which owns the tables). */
+    private static boolean startedByAnother;
     private static javax.sql.DataSource dataSource;
     private static String tablePrefix;
 
@@ -222,7 +225,7 @@ public final class IngestBenchmark {
 
     private static void dropTables() {
         try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement st = c.createStatement()) {
-            if (startAt > 0) {
+            if (startedByAnother) {
                 return;
             }
             for (String t : new String[] { "requests", "segments", "history" }) {
@@ -255,7 +258,7 @@ public final class IngestBenchmark {
     }
 
     private static void scenarioA(Path dir, int n, String sync) throws Exception {
-        boolean child = startAt > 0;
+        boolean child = startedByAnother;
         List<Process> others = new ArrayList<>();
         if (nodes > 1 && !child) {
             // the other nodes start now, warm up, and all begin the timed run at the same moment
