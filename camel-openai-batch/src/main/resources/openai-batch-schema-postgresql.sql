@@ -5,7 +5,9 @@
 --
 -- segments:  one row per live segment (a batch to be): status, counts, the state as JSON, the emission checkpoint
 --            (emitted_*) and the lease of the node driving it (lease_owner, lease_until in the database's clock, ms).
---            open_slot = 1 marks the one open segment per (name, endpoint, model).
+--            A row with open_slot set is open: each writer (an append lane of a node) fills the open segment of its
+--            own slot, one per (name, endpoint, model, open_slot); lease_until of an open row stamps its writer's last
+--            append (an open segment whose stamp ran out is adopted by another writer).
 -- requests:  one row per spooled request line; live_id repeats custom_id while the request is spooled or in flight,
 --            so that a custom id is unique per name among the requests not yet delivered.
 -- history:   compact records of finished segments (the newest 10 000 per name are kept).

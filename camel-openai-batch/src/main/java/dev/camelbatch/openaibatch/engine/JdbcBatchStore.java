@@ -11,59 +11,54 @@ import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A store in a relational database shared by several nodes: PostgreSQL (the target) or H2 (embedded, for tests and
- * small setups), through plain JDBC and a {@link DataSource} (use a pooled one: HikariCP, Agroal, the pool of your
- * platform; a few connections per endpoint name are enough).
+ * small setups), through plain JDBC and a {@link DataSource}, pooled or not: the store keeps the few connections it
+ * works with itself ({@link JdbcConnections}: at most {@value #IDLE_CONNECTIONS} idle ones, one per append lane and
+ * one for emission checkpoints), validated after a pause and replaced when broken.
  * <p>
  * Three tables, named with a prefix (default {@value #DEFAULT_TABLE_PREFIX}), created on {@link #start()} when
  * missing (the same DDL ships as {@code openai-batch-schema-postgresql.sql} for those who manage schemas):
  * <ul>
  * <li>{@code segments}: one row per live segment: status, counts, the full state as JSON, the emission checkpoint
- * and the lease ({@code lease_owner}, {@code lease_until} in the database's clock). The open segment of a group
- * (name, endpoint, model) is the one row with {@code open_slot = 1} (a unique constraint).</li>
+ * and the lease ({@code lease_owner}, {@code lease_until} in the database's clock). A segment with
+ * {@code open_slot} set is open: each writer (append lane) of each node fills an open segment of its own slot, so
+ * that nodes do not queue behind one row lock ({@link JdbcSegmentRows}).</li>
  * <li>{@code requests}: one row per request line (and its carried headers), numbered within its segment. The custom
- * id of a request that is spooled or in flight is also in {@code live_id}, unique per name: duplicates are found by
- * a query first and refused by the constraint when two nodes race.</li>
+ * id of a request that is spooled or in flight is also in {@code live_id}, unique per name: the unique index finds
+ * duplicates (on PostgreSQL in the insert statement itself, elsewhere after a look-up).</li>
  * <li>{@code history}: compact records of finished segments.</li>
  * </ul>
- * Appends are group-committed: concurrent producers of a node share one transaction with a JDBC batch insert
- * (one producer at a time writes, those arriving meanwhile go into its next transaction). A JSONL document streams
- * into one transaction of its own in batches of {@value #BATCH_ROWS} rows and becomes visible at its commit. With
- * {@link SyncPolicy#ALWAYS} a request is on the database's disk when {@code append} returns; otherwise (PostgreSQL)
- * the spool's transactions commit with {@code synchronous_commit = off}: the request is in the database server at
- * once and on its disk within a fraction of a second, the analogue of the file store's {@code INTERVAL}. State
- * transitions always commit synchronously; emission checkpoints asynchronously (they must survive the death of a
- * node, as the file store's do, and be cheap enough for one per line).
+ * Appends are group-committed ({@link JdbcSpool}): concurrent producers of a lane share one write; on PostgreSQL a
+ * write that fits into the lane's open segment is one statement in autocommit (one round trip). A JSONL document
+ * streams into one transaction of its own ({@link JdbcDocumentAppender}, {@code COPY} on PostgreSQL) and becomes
+ * visible at its commit. With {@link SyncPolicy#ALWAYS} a request is on the database's disk when {@code append}
+ * returns; otherwise (PostgreSQL) the spool commits with {@code synchronous_commit = off}: the request is in the
+ * database server at once and on its disk within a fraction of a second, the analogue of the file store's
+ * {@code INTERVAL}. State transitions always commit synchronously; emission checkpoints asynchronously, one
+ * statement each on a connection of their own (they must survive the death of a node, as the file store's do, and
+ * be cheap enough for one per line).
  * <p>
  * Leases: a segment past OPEN is driven by the one node that holds its lease ({@link #tryClaim}, {@code SELECT …
  * FOR UPDATE SKIP LOCKED}); the holder renews its leases while it lives; a lease that is not renewed expires and
@@ -74,10 +69,21 @@ import org.slf4j.LoggerFactory;
 public class JdbcBatchStore implements BatchStore {
 
     public static final String DEFAULT_TABLE_PREFIX = "openai_batch_";
-    /** Rows per JDBC batch (document chunks and group commits). */
-    static final int BATCH_ROWS = 1000;
-    private static final int IN_CHUNK = 500;
-    private static final int MAX_GROUP_ROWS = 20_000;
+    /** Rows per JDBC batch and per cursor fetch. */
+    static final int BATCH_ROWS = JdbcRequestRows.BATCH_ROWS;
+    /** Idle connections the store keeps for its transactions. */
+    static final int IDLE_CONNECTIONS = 3;
+    /**
+     * Append lanes (group commits that write at the same time, each into open segments of its own): the system
+     * property {@code openai-batch.jdbcAppendLanes}, default 1.
+     */
+    static final int DEFAULT_APPEND_LANES = Integer.getInteger("openai-batch.jdbcAppendLanes", 1);
+    /**
+     * Write a segment's emission checkpoint for every this many lines (and whenever the segment is read or changed):
+     * the system property {@code openai-batch.jdbcCheckpointEvery}, default 1 (every line; see
+     * {@link JdbcCheckpoints}).
+     */
+    static final int CHECKPOINT_EVERY = Integer.getInteger("openai-batch.jdbcCheckpointEvery", 1);
     private static final int MAX_ATTEMPTS = 6;
     private static final int HISTORY_KEEP = 10_000;
     private static final int HISTORY_PRUNE_EVERY = 100;
@@ -85,7 +91,7 @@ public class JdbcBatchStore implements BatchStore {
      * The database's clock in epoch milliseconds (leases never compare the clocks of two nodes); package-private for
      * the store's tests, which read and move a lease's recorded expiry with it.
      */
-    static final String NOW_MS = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
+    static final String NOW_MS = JdbcTables.NOW_MS;
     private static final Pattern PREFIX = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*\\.)?[A-Za-z_][A-Za-z0-9_]*");
     private static final Logger LOG = LoggerFactory.getLogger(JdbcBatchStore.class);
     private static final String SEG_COLS = "id, state, status, request_count, bytes, tokens, emitted_output,"
@@ -96,31 +102,31 @@ public class JdbcBatchStore implements BatchStore {
     private final String name;
     private final String prefix;
     private final SyncPolicy syncPolicy;
-    private final ObjectMapper mapper;
     private final Path workDirectory;
+    private final JdbcTables tables;
     private final String segmentsTable;
     private final String requestsTable;
     private final String historyTable;
+    private final JdbcConnections connections;
+    private final JdbcSegmentRows segmentRows;
+    private final JdbcRequestRows requestRows;
     private boolean createSchema = true;
+    private int appendLanes = DEFAULT_APPEND_LANES;
+    private int checkpointEvery = CHECKPOINT_EVERY;
 
-    private volatile boolean postgres;
     private volatile boolean started;
     private volatile boolean closed;
+    private volatile JdbcSpool spool;
+    /** The emission checkpoints (one statement each, committed asynchronously, on a connection of their own). */
+    private volatile JdbcCheckpoints checkpoints;
     /** The owner this store claims leases for (the node id of its engine); fences changes once set. */
     private volatile String leaseOwner;
     /** What the last reads saw of other owners' leases: claims of segments leased elsewhere skip the database. */
     private final Map<String, LeaseView> leaseCache = new ConcurrentHashMap<>();
-
-    private final ReentrantLock groupLock = new ReentrantLock();
-    private final Condition groupDone = groupLock.newCondition();
-    private final ArrayDeque<AppendCall> pending = new ArrayDeque<>();
-    private boolean writing;
-    private final AtomicLong appendTransactions = new AtomicLong();
-    private final AtomicLong appendCalls = new AtomicLong();
     private final AtomicLong completions = new AtomicLong();
 
     /**
-     * @param dataSource    where the tables are (a pooled data source)
+     * @param dataSource    where the tables are (pooled or not: the store keeps the connections it works with)
      * @param name          the endpoint name: every row of this store carries it, many names share the tables
      * @param tablePrefix   prefix of the table names, optionally schema-qualified ({@code batch.openai_})
      * @param syncPolicy    {@link SyncPolicy#ALWAYS}: spooled requests commit synchronously; otherwise
@@ -142,16 +148,44 @@ public class JdbcBatchStore implements BatchStore {
         this.name = name;
         this.prefix = p;
         this.syncPolicy = syncPolicy != null ? syncPolicy : SyncPolicy.INTERVAL;
-        this.mapper = mapper;
         this.workDirectory = workDirectory;
-        this.segmentsTable = p + "segments";
-        this.requestsTable = p + "requests";
-        this.historyTable = p + "history";
+        this.tables = new JdbcTables(name, p, mapper);
+        this.segmentsTable = tables.segments;
+        this.requestsTable = tables.requests;
+        this.historyTable = tables.history;
+        this.connections = new JdbcConnections(dataSource, name, IDLE_CONNECTIONS);
+        this.segmentRows = new JdbcSegmentRows(tables);
+        this.requestRows = new JdbcRequestRows(tables);
     }
 
     /** Whether {@link #start()} creates missing tables (default true); false when the schema is managed elsewhere. */
     public JdbcBatchStore createSchema(boolean create) {
         this.createSchema = create;
+        return this;
+    }
+
+    /**
+     * How many group commits of this store write at the same time, each into open segments of its own (producers
+     * are spread over them by thread); set before {@link #start()}.
+     */
+    public JdbcBatchStore appendLanes(int lanes) {
+        if (lanes < 1) {
+            throw new IllegalArgumentException("appendLanes must be >= 1, was " + lanes);
+        }
+        this.appendLanes = lanes;
+        return this;
+    }
+
+    /**
+     * Write a segment's emission checkpoint for every this many lines instead of every line (and whenever the
+     * segment is read or changed): emission costs a statement per {@code every} lines, and a node that dies delivers
+     * up to {@code every} lines again (see {@link JdbcCheckpoints}); set before {@link #start()}.
+     */
+    public JdbcBatchStore checkpointEvery(int every) {
+        if (every < 1) {
+            throw new IllegalArgumentException("checkpointEvery must be >= 1, was " + every);
+        }
+        this.checkpointEvery = every;
         return this;
     }
 
@@ -166,17 +200,36 @@ public class JdbcBatchStore implements BatchStore {
 
     /** Whether the database is PostgreSQL (known after {@link #start()}). */
     public boolean isPostgres() {
-        return postgres;
+        return tables.postgres();
     }
 
-    /** Transactions that appended requests (a group commit counts once). */
+    /** Writes that appended requests: transactions and single statements (a group commit counts once). */
     public long appendTransactions() {
-        return appendTransactions.get();
+        JdbcSpool s = spool;
+        return s == null ? 0 : s.writes();
     }
 
     /** Calls of {@link #append} that succeeded. */
     public long appendCalls() {
-        return appendCalls.get();
+        JdbcSpool s = spool;
+        return s == null ? 0 : s.calls();
+    }
+
+    /** Appends that took the one-statement path (PostgreSQL), for tests and diagnostics. */
+    long fastAppends() {
+        JdbcSpool s = spool;
+        return s == null ? 0 : s.fastWrites();
+    }
+
+    /** Appends calls as one group commit (tests); see {@link JdbcSpool#appendGroup}. */
+    List<Object> appendGroup(List<JdbcSpool.GroupCall> group) {
+        ensureOpen();
+        return spool.appendGroup(group);
+    }
+
+    /** The store's connections (tests: validation). */
+    JdbcConnections connections() {
+        return connections;
     }
 
     // ---------------------------------------------------------------- schema
@@ -245,9 +298,11 @@ public class JdbcBatchStore implements BatchStore {
 
     /** Connects, creates the tables when missing (unless disabled) and checks that they are usable. */
     public void start() throws IOException {
+        boolean postgres;
         try (Connection c = dataSource.getConnection()) {
             DatabaseMetaData md = c.getMetaData();
             postgres = md.getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+            tables.postgres(postgres);
             if (!tablesExist(c)) {
                 if (!createSchema) {
                     throw new IOException("The tables " + segmentsTable + ", " + requestsTable + " and "
@@ -259,14 +314,41 @@ public class JdbcBatchStore implements BatchStore {
             if (!tablesExist(c)) {
                 throw new IOException("The tables " + segmentsTable + " etc. cannot be read after creating them");
             }
-            LOG.info("Store '{}': {} {} tables {}*{}", name, md.getDatabaseProductName(),
-                    md.getDatabaseProductVersion(), prefix, postgres && syncPolicy != SyncPolicy.ALWAYS
-                            ? " (spool commits with synchronous_commit=off)" : "");
+            LOG.info("Store '{}': {} {} tables {}*{}; keeps up to {} connections of its own from {}", name,
+                    md.getDatabaseProductName(), md.getDatabaseProductVersion(), prefix,
+                    postgres && syncPolicy != SyncPolicy.ALWAYS ? " (spool commits with synchronous_commit=off)"
+                            : "", IDLE_CONNECTIONS + appendLanes + 1, dataSource.getClass().getName());
         } catch (SQLException e) {
             throw new IOException("Store '" + name + "': cannot use the database: " + e.getMessage(), e);
         }
+        spool = new JdbcSpool(tables, segmentRows, requestRows, connections, syncPolicy != SyncPolicy.ALWAYS,
+                appendLanes);
+        checkpoints = new JdbcCheckpoints(tables, connections.held("checkpoint", new AsyncSession(postgres)),
+                checkpointEvery);
         started = true;
     }
+
+    /** A session whose transactions commit without waiting for the WAL flush (PostgreSQL). */
+    private record AsyncSession(boolean postgres) implements JdbcConnections.Session {
+        @Override
+        public void open(Connection c) throws SQLException {
+            if (postgres) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET synchronous_commit TO OFF");
+                }
+            }
+        }
+
+        @Override
+        public void reset(Connection c) throws SQLException {
+            if (postgres) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("RESET synchronous_commit");
+                }
+            }
+        }
+    }
+
 
     private boolean tablesExist(Connection c) {
         boolean auto = autoCommit(c);
@@ -286,7 +368,7 @@ public class JdbcBatchStore implements BatchStore {
     private void createTables(Connection c) throws SQLException {
         c.setAutoCommit(false);
         try (Statement s = c.createStatement()) {
-            if (postgres) {
+            if (tables.postgres()) {
                 // nodes starting together: concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog
                 s.execute("SELECT pg_advisory_xact_lock(" + (("camel-openai-batch:" + prefix).hashCode()) + ")");
             }
@@ -304,6 +386,7 @@ public class JdbcBatchStore implements BatchStore {
         }
     }
 
+
     // ---------------------------------------------------------------- transactions
 
     @FunctionalInterface
@@ -317,28 +400,40 @@ public class JdbcBatchStore implements BatchStore {
      */
     private <T> T inTx(boolean async, Work<T> work) throws IOException {
         for (int attempt = 1;; attempt++) {
-            try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                try {
-                    if (async) {
-                        asyncCommit(c);
-                    }
-                    T result = work.run(c);
-                    c.commit();
-                    return result;
-                } catch (SQLException | IOException | RuntimeException | Error e) {
-                    rollbackQuietly(c);
-                    throw e;
-                } finally {
-                    resetAutoCommit(c);
-                }
+            Connection c;
+            try {
+                c = connections.borrow();
             } catch (SQLException e) {
+                throw sqlFailure(e);
+            }
+            Throwable failure = null;
+            try {
+                c.setAutoCommit(false);
+                if (async) {
+                    asyncCommit(c);
+                }
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException e) {
+                failure = e;
+                rollbackQuietly(c);
                 if (attempt < MAX_ATTEMPTS && transientFailure(e)) {
                     LOG.debug("Store '{}': transaction retried after {}", name, e.toString());
+                    connections.release(c, failure);
+                    c = null;
                     pause(attempt);
                     continue;
                 }
                 throw sqlFailure(e);
+            } catch (IOException | RuntimeException | Error e) {
+                failure = e;
+                rollbackQuietly(c);
+                throw e;
+            } finally {
+                if (c != null) {
+                    connections.release(c, failure);
+                }
             }
         }
     }
@@ -346,23 +441,37 @@ public class JdbcBatchStore implements BatchStore {
     /** Work outside of a transaction (autocommit), retried like {@link #inTx}. */
     private <T> T autoCommitted(Work<T> work) throws IOException {
         for (int attempt = 1;; attempt++) {
-            try (Connection c = dataSource.getConnection()) {
-                if (!c.getAutoCommit()) {
-                    c.setAutoCommit(true);
-                }
+            Connection c;
+            try {
+                c = connections.borrow();
+            } catch (SQLException e) {
+                throw sqlFailure(e);
+            }
+            Throwable failure = null;
+            try {
                 return work.run(c);
             } catch (SQLException e) {
+                failure = e;
                 if (attempt < MAX_ATTEMPTS && transientFailure(e)) {
+                    connections.release(c, failure);
+                    c = null;
                     pause(attempt);
                     continue;
                 }
                 throw sqlFailure(e);
+            } catch (IOException | RuntimeException | Error e) {
+                failure = e;
+                throw e;
+            } finally {
+                if (c != null) {
+                    connections.release(c, failure);
+                }
             }
         }
     }
 
     private void asyncCommit(Connection c) throws SQLException {
-        if (postgres) {
+        if (tables.postgres()) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET LOCAL synchronous_commit TO OFF");
             }
@@ -370,7 +479,7 @@ public class JdbcBatchStore implements BatchStore {
     }
 
     private boolean asyncSpool() {
-        return postgres && syncPolicy != SyncPolicy.ALWAYS;
+        return tables.postgres() && syncPolicy != SyncPolicy.ALWAYS;
     }
 
     static boolean transientFailure(SQLException e) {
@@ -407,7 +516,7 @@ public class JdbcBatchStore implements BatchStore {
         return new IOException("Store '" + name + "': " + e.getMessage() + detail, e);
     }
 
-    private static void pause(int attempt) {
+    static void pause(int attempt) {
         try {
             Thread.sleep(Math.min(500, 10L << attempt) + (long) (Math.random() * 20));
         } catch (InterruptedException ie) {
@@ -427,15 +536,7 @@ public class JdbcBatchStore implements BatchStore {
         try {
             c.rollback();
         } catch (SQLException e) {
-            // the connection is broken; the pool discards it
-        }
-    }
-
-    private static void resetAutoCommit(Connection c) {
-        try {
-            c.setAutoCommit(true);
-        } catch (SQLException e) {
-            // the connection is broken; the pool discards it
+            // the connection is broken; it is dropped
         }
     }
 
@@ -448,29 +549,7 @@ public class JdbcBatchStore implements BatchStore {
         }
     }
 
-    // ---------------------------------------------------------------- append (group commit)
-
-    private static final class AppendCall {
-        final String endpoint;
-        final String model;
-        final List<SpoolRecord> records;
-        final SegmentLimits limits;
-        boolean done;
-        List<String> sealed;
-        RuntimeException refused;
-        IOException failure;
-
-        AppendCall(String endpoint, String model, List<SpoolRecord> records, SegmentLimits limits) {
-            this.endpoint = endpoint;
-            this.model = model;
-            this.records = records;
-            this.limits = limits;
-        }
-
-        String group() {
-            return endpoint + '\u0000' + model;
-        }
-    }
+    // ---------------------------------------------------------------- append and documents
 
     @Override
     public List<String> append(String endpoint, String model, List<SpoolRecord> records, SegmentLimits limits)
@@ -479,681 +558,17 @@ public class JdbcBatchStore implements BatchStore {
             return List.of();
         }
         ensureOpen();
-        if (records.size() > 1) {
-            Set<String> within = new HashSet<>(records.size() * 2);
-            for (int i = 0; i < records.size(); i++) {
-                if (!within.add(records.get(i).customId())) {
-                    throw new DuplicateCustomIdException(name, records.get(i).customId(),
-                            "line " + (i + 1) + " repeats an earlier line");
-                }
-            }
-        }
-        AppendCall call = new AppendCall(endpoint, model, records, limits);
-        groupLock.lock();
-        try {
-            pending.add(call);
-            while (!call.done) {
-                if (!writing) {
-                    // this producer writes for every producer waiting now (its own call among them)
-                    writing = true;
-                    List<AppendCall> group = drainPending();
-                    groupLock.unlock();
-                    try {
-                        writeGroup(group);
-                    } finally {
-                        groupLock.lock();
-                        writing = false;
-                        groupDone.signalAll();
-                    }
-                } else {
-                    groupDone.awaitUninterruptibly();
-                }
-            }
-        } finally {
-            groupLock.unlock();
-        }
-        if (call.refused != null) {
-            throw call.refused;
-        }
-        if (call.failure != null) {
-            throw call.failure;
-        }
-        appendCalls.incrementAndGet();
-        return call.sealed;
+        return spool.append(endpoint, model, records, limits);
     }
-
-    private List<AppendCall> drainPending() {
-        List<AppendCall> group = new ArrayList<>();
-        int rows = 0;
-        while (!pending.isEmpty() && (group.isEmpty() || rows + pending.peek().records.size() <= MAX_GROUP_ROWS)) {
-            AppendCall c = pending.poll();
-            rows += c.records.size();
-            group.add(c);
-        }
-        return group;
-    }
-
-    private void writeGroup(List<AppendCall> group) {
-        try {
-            if (group.size() > 1) {
-                try {
-                    publish(inTx(asyncSpool(), c -> writeCalls(c, group)));
-                    return;
-                } catch (IOException | RuntimeException e) {
-                    // one call may have spoiled the shared transaction (a duplicate raced in from another node):
-                    // each call again in a transaction of its own, so that only the guilty one fails
-                    LOG.debug("Store '{}': group commit of {} calls failed ({}); writing them one by one", name,
-                            group.size(), e.toString());
-                }
-            }
-            for (AppendCall call : group) {
-                writeAlone(call);
-            }
-        } catch (RuntimeException | Error e) {
-            for (AppendCall call : group) {
-                if (!call.done) {
-                    call.failure = new IOException("Store '" + name + "': append failed: " + e, e);
-                    call.done = true;
-                }
-            }
-            throw e;
-        }
-    }
-
-    private void writeAlone(AppendCall call) {
-        for (int attempt = 1;; attempt++) {
-            try {
-                publish(inTx(asyncSpool(), c -> writeCalls(c, List.of(call))));
-                return;
-            } catch (IOException e) {
-                if (uniqueViolation(e) && attempt < MAX_ATTEMPTS) {
-                    // a duplicate committed by another node meanwhile (found by the next pre-check), or two nodes
-                    // opened a segment for the same group at once (the next attempt finds the other's)
-                    continue;
-                }
-                call.failure = e;
-                call.done = true;
-                return;
-            } catch (RuntimeException e) {
-                call.failure = new IOException("Store '" + name + "': append failed: " + e, e);
-                call.done = true;
-                return;
-            }
-        }
-    }
-
-    private void publish(Map<AppendCall, Object> outcome) {
-        appendTransactions.incrementAndGet();
-        for (Map.Entry<AppendCall, Object> e : outcome.entrySet()) {
-            AppendCall call = e.getKey();
-            if (e.getValue() instanceof RuntimeException r) {
-                call.refused = r;
-            } else {
-                @SuppressWarnings("unchecked")
-                List<String> sealed = (List<String>) e.getValue();
-                call.sealed = sealed;
-            }
-            call.done = true;
-        }
-    }
-
-    /** Writes the calls in the transaction of {@code c}; the outcome per call: the ids sealed, or the refusal. */
-    private Map<AppendCall, Object> writeCalls(Connection c, List<AppendCall> calls) throws SQLException,
-            IOException {
-        Map<AppendCall, Object> outcome = new IdentityHashMap<>();
-        Set<String> ids = new HashSet<>();
-        for (AppendCall call : calls) {
-            for (SpoolRecord r : call.records) {
-                ids.add(r.customId());
-            }
-        }
-        Set<String> taken = liveIds(c, ids);
-        List<AppendCall> accepted = new ArrayList<>(calls.size());
-        Set<String> inGroup = calls.size() > 1 ? new HashSet<>() : null;
-        for (AppendCall call : calls) {
-            DuplicateCustomIdException dup = null;
-            for (int i = 0; i < call.records.size() && dup == null; i++) {
-                String id = call.records.get(i).customId();
-                if (taken.contains(id) || (inGroup != null && inGroup.contains(id))) {
-                    dup = new DuplicateCustomIdException(name, id, call.records.size() > 1 ? "line " + (i + 1) : null);
-                }
-            }
-            if (dup != null) {
-                outcome.put(call, dup);
-                continue;
-            }
-            if (inGroup != null) {
-                for (SpoolRecord r : call.records) {
-                    inGroup.add(r.customId());
-                }
-            }
-            accepted.add(call);
-        }
-        // groups in a fixed order: transactions of several nodes lock the open segments in the same order
-        accepted.sort(Comparator.comparing(AppendCall::group));
-        long now = System.currentTimeMillis();
-        try (PreparedStatement insert = c.prepareStatement(insertRequestSql())) {
-            int batched = 0;
-            int i = 0;
-            while (i < accepted.size()) {
-                String group = accepted.get(i).group();
-                AppendCall first = accepted.get(i);
-                OpenSegment seg = lockOpen(c, first.endpoint, first.model);
-                for (; i < accepted.size() && accepted.get(i).group().equals(group); i++) {
-                    AppendCall call = accepted.get(i);
-                    List<String> sealed = new ArrayList<>(1);
-                    for (SpoolRecord r : call.records) {
-                        int lineBytes = r.line().length;
-                        if (seg == null) {
-                            seg = createOpen(c, call.endpoint, call.model, call.limits, now);
-                        } else if (seg.count > 0 && call.limits.wouldOverflow(seg.count, seg.bytes, seg.tokens,
-                                lineBytes, r.tokens())) {
-                            seal(c, seg, sealReason(call.limits, seg, lineBytes, r.tokens()), now);
-                            sealed.add(seg.info.getId());
-                            seg = createOpen(c, call.endpoint, call.model, call.limits, now);
-                        }
-                        seg.count++;
-                        bindRequest(insert, seg.info.getId(), seg.count, r, true);
-                        insert.addBatch();
-                        if (++batched >= BATCH_ROWS) {
-                            insert.executeBatch();
-                            batched = 0;
-                        }
-                        seg.bytes += lineBytes + 1;
-                        seg.tokens += r.tokens();
-                        seg.dirty = true;
-                        if (call.limits.isFull(seg.count, seg.bytes, seg.tokens)) {
-                            seal(c, seg, sealReason(call.limits, seg, 0, 0), now);
-                            sealed.add(seg.info.getId());
-                            seg = null;
-                        }
-                    }
-                    outcome.put(call, sealed);
-                }
-                if (seg != null && seg.dirty) {
-                    try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable
-                                                                   + " SET request_count = ?, bytes = ?, tokens = ?,"
-                                                                   + " updated_at = ? WHERE id = ?")) {
-                        ps.setInt(1, seg.count);
-                        ps.setLong(2, seg.bytes);
-                        ps.setLong(3, seg.tokens);
-                        ps.setLong(4, now);
-                        ps.setString(5, seg.info.getId());
-                        ps.executeUpdate();
-                    }
-                }
-            }
-            if (batched > 0) {
-                insert.executeBatch();
-            }
-        }
-        return outcome;
-    }
-
-    private String insertRequestSql() {
-        return "INSERT INTO " + requestsTable + " (segment_id, seq, name, custom_id, live_id, tokens, line, carried)"
-               + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    }
-
-    private void bindRequest(PreparedStatement ps, String segmentId, int seq, SpoolRecord r, boolean live)
-            throws SQLException {
-        ps.setString(1, segmentId);
-        ps.setInt(2, seq);
-        ps.setString(3, name);
-        ps.setString(4, r.customId());
-        ps.setString(5, live ? r.customId() : null);
-        ps.setInt(6, r.tokens());
-        ps.setBytes(7, r.line());
-        ps.setBytes(8, r.carriedHeaders());
-    }
-
-    /** The open segment of a group, locked for this transaction, or null. */
-    private OpenSegment lockOpen(Connection c, String endpoint, String model) throws SQLException, IOException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, request_count, bytes, tokens, state FROM "
-                                                       + segmentsTable + " WHERE name = ? AND endpoint = ?"
-                                                       + " AND model = ? AND open_slot = 1 FOR UPDATE")) {
-            ps.setString(1, name);
-            ps.setString(2, endpoint);
-            ps.setString(3, model);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return null;
-                }
-                SegmentInfo info = readState(rs.getString(5));
-                OpenSegment seg = new OpenSegment(info);
-                seg.count = rs.getInt(2);
-                seg.bytes = rs.getLong(3);
-                seg.tokens = rs.getLong(4);
-                return seg;
-            }
-        }
-    }
-
-    private OpenSegment createOpen(Connection c, String endpoint, String model, SegmentLimits limits, long now)
-            throws SQLException, IOException {
-        SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, now);
-        s.setMaxAgeMillis(limits.maxAgeMillis());
-        insertSegment(c, s, true);
-        LOG.debug("Store '{}': opened segment {} for {} {}", name, s.getId(), endpoint, model);
-        return new OpenSegment(s);
-    }
-
-    private void insertSegment(Connection c, SegmentInfo s, boolean open) throws SQLException, IOException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + segmentsTable
-                                                       + " (id, name, endpoint, model, status, open_slot, attempt,"
-                                                       + " parent_id, request_count, bytes, tokens, created_at,"
-                                                       + " updated_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                                                       + " ?, ?, ?)")) {
-            ps.setString(1, s.getId());
-            ps.setString(2, name);
-            ps.setString(3, s.getEndpoint());
-            ps.setString(4, s.getModel());
-            ps.setString(5, s.getStatus().name());
-            if (open) {
-                ps.setInt(6, 1);
-            } else {
-                ps.setNull(6, java.sql.Types.SMALLINT);
-            }
-            ps.setInt(7, s.getAttempt());
-            ps.setString(8, s.getParentId());
-            ps.setInt(9, s.getRequestCount());
-            ps.setLong(10, s.getBytes());
-            ps.setLong(11, s.getTokens());
-            ps.setLong(12, s.getCreatedAt());
-            ps.setLong(13, System.currentTimeMillis());
-            ps.setString(14, writeState(s));
-            ps.executeUpdate();
-        }
-    }
-
-    private void seal(Connection c, OpenSegment seg, String reason, long now) throws SQLException, IOException {
-        SegmentInfo s = seg.info;
-        s.setRequestCount(seg.count);
-        s.setBytes(seg.bytes);
-        s.setTokens(seg.tokens);
-        s.setStatus(SegmentStatus.SEALED);
-        s.setSealedAt(now);
-        s.setSealReason(reason);
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET status = ?, open_slot = NULL,"
-                                                       + " request_count = ?, bytes = ?, tokens = ?, state = ?,"
-                                                       + " updated_at = ? WHERE id = ?")) {
-            ps.setString(1, SegmentStatus.SEALED.name());
-            ps.setInt(2, seg.count);
-            ps.setLong(3, seg.bytes);
-            ps.setLong(4, seg.tokens);
-            ps.setString(5, writeState(s));
-            ps.setLong(6, now);
-            ps.setString(7, s.getId());
-            ps.executeUpdate();
-        }
-        LOG.debug("Store '{}': sealed {} ({} requests, {} bytes) by {}", name, s.getId(), seg.count, seg.bytes,
-                reason);
-    }
-
-    private static final class OpenSegment {
-        final SegmentInfo info;
-        int count;
-        long bytes;
-        long tokens;
-        boolean dirty;
-
-        OpenSegment(SegmentInfo info) {
-            this.info = info;
-            this.count = info.getRequestCount();
-            this.bytes = info.getBytes();
-            this.tokens = info.getTokens();
-        }
-    }
-
-    private static String sealReason(SegmentLimits limits, OpenSegment seg, int nextBytes, int nextTokens) {
-        if (seg.count + (nextBytes > 0 ? 1 : 0) > limits.maxRequests() || seg.count >= limits.maxRequests()) {
-            return "maxRequestsPerBatch";
-        }
-        if (seg.bytes + nextBytes + (nextBytes > 0 ? 1 : 0) > limits.maxBytes() || seg.bytes >= limits.maxBytes()) {
-            return "maxBatchBytes";
-        }
-        return "maxBatchTokens";
-    }
-
-    /** Which of the ids are spooled or in flight under this name. */
-    private Set<String> liveIds(Connection c, Collection<String> ids) throws SQLException {
-        if (ids.isEmpty()) {
-            return Set.of();
-        }
-        Set<String> found = new HashSet<>();
-        List<String> all = new ArrayList<>(ids);
-        for (int from = 0; from < all.size(); from += IN_CHUNK) {
-            List<String> chunk = all.subList(from, Math.min(all.size(), from + IN_CHUNK));
-            StringBuilder sql = new StringBuilder("SELECT live_id FROM ").append(requestsTable)
-                    .append(" WHERE name = ? AND live_id IN (");
-            for (int i = 0; i < chunk.size(); i++) {
-                sql.append(i == 0 ? "?" : ", ?");
-            }
-            sql.append(')');
-            try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-                ps.setString(1, name);
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setString(i + 2, chunk.get(i));
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        found.add(rs.getString(1));
-                    }
-                }
-            }
-        }
-        return found;
-    }
-
-    // ---------------------------------------------------------------- documents
 
     @Override
     public DocumentAppender beginDocument(String endpoint, SegmentLimits limits) throws IOException {
         ensureOpen();
         try {
-            return new JdbcDocumentAppender(endpoint, limits);
+            return new JdbcDocumentAppender(tables, segmentRows, requestRows, connections, asyncSpool(),
+                    spool.documentSlot(), endpoint, limits);
         } catch (SQLException e) {
             throw sqlFailure(e);
-        }
-    }
-
-    /**
-     * A document in one transaction: its segments (STAGING) and rows are invisible to everyone else until the
-     * commit; a rollback (or the death of the node, which ends the transaction) leaves nothing.
-     */
-    private final class JdbcDocumentAppender implements DocumentAppender {
-        private final String endpoint;
-        private final SegmentLimits limits;
-        private final Connection c;
-        private final PreparedStatement insert;
-        private final LongHashSet ids = new LongHashSet(1024);
-        private final Map<String, Staged> current = new HashMap<>();
-        private final List<Staged> all = new ArrayList<>();
-        private final List<String> bufferIds = new ArrayList<>(BATCH_ROWS);
-        private final List<Long> bufferLines = new ArrayList<>(BATCH_ROWS);
-        private boolean committed;
-        private boolean failed;
-        private boolean closed;
-
-        JdbcDocumentAppender(String endpoint, SegmentLimits limits) throws SQLException {
-            this.endpoint = endpoint;
-            this.limits = limits;
-            Connection conn = dataSource.getConnection();
-            try {
-                conn.setAutoCommit(false);
-                if (asyncSpool()) {
-                    asyncCommit(conn);
-                }
-                this.insert = conn.prepareStatement(insertRequestSql());
-            } catch (SQLException e) {
-                rollbackQuietly(conn);
-                resetAutoCommit(conn);
-                conn.close();
-                throw e;
-            }
-            this.c = conn;
-        }
-
-        @Override
-        public void add(String model, SpoolRecord record) throws IOException {
-            add(model, record, 0);
-        }
-
-        @Override
-        public void add(String model, SpoolRecord r, long lineNumber) throws IOException {
-            if (committed || closed || failed) {
-                throw new IllegalStateException("The document is " + (committed ? "committed" : "closed"));
-            }
-            if (!ids.add(CustomIdSet.hash(r.customId()))) {
-                throw new DuplicateCustomIdException(name, r.customId(), "it repeats an earlier line of the document",
-                        lineNumber);
-            }
-            try {
-                Staged st = current.get(model);
-                int lineBytes = r.line().length;
-                if (st != null && st.count > 0
-                        && limits.wouldOverflow(st.count, st.bytes, st.tokens, lineBytes, r.tokens())) {
-                    st.sealReason = sealReason(limits, st.asOpen(), lineBytes, r.tokens());
-                    st = null;
-                }
-                if (st == null) {
-                    st = new Staged(model);
-                    current.put(model, st);
-                    all.add(st);
-                }
-                st.count++;
-                st.bytes += lineBytes + 1;
-                st.tokens += r.tokens();
-                bindRequest(insert, st.info.getId(), st.count, r, true);
-                insert.addBatch();
-                bufferIds.add(r.customId());
-                bufferLines.add(lineNumber);
-                if (bufferIds.size() >= BATCH_ROWS) {
-                    flush();
-                }
-            } catch (SQLException e) {
-                failed = true;
-                throw sqlFailure(e);
-            }
-        }
-
-        /** Checks the buffered ids against the spool, then inserts them (one JDBC batch). */
-        private void flush() throws SQLException, IOException {
-            if (bufferIds.isEmpty()) {
-                return;
-            }
-            Set<String> taken = liveIds(c, bufferIds);
-            if (!taken.isEmpty()) {
-                failed = true;
-                for (int i = 0; i < bufferIds.size(); i++) {
-                    if (taken.contains(bufferIds.get(i))) {
-                        throw new DuplicateCustomIdException(name, bufferIds.get(i), null, bufferLines.get(i));
-                    }
-                }
-            }
-            try {
-                insert.executeBatch();
-            } catch (SQLException e) {
-                failed = true;
-                if (uniqueViolation(e)) {
-                    // a request with one of these ids was spooled meanwhile (by another node or producer)
-                    DuplicateCustomIdException dup = findRaced();
-                    if (dup != null) {
-                        throw dup;
-                    }
-                }
-                throw e;
-            }
-            bufferIds.clear();
-            bufferLines.clear();
-        }
-
-        private DuplicateCustomIdException findRaced() {
-            try (Connection other = dataSource.getConnection()) {
-                if (!other.getAutoCommit()) {
-                    other.setAutoCommit(true);
-                }
-                Set<String> taken = liveIds(other, bufferIds);
-                for (int i = 0; i < bufferIds.size(); i++) {
-                    if (taken.contains(bufferIds.get(i))) {
-                        return new DuplicateCustomIdException(name, bufferIds.get(i), null, bufferLines.get(i));
-                    }
-                }
-            } catch (SQLException e) {
-                LOG.debug("Cannot look for the duplicate: {}", e.toString());
-            }
-            return null;
-        }
-
-        @Override
-        public List<String> commit(boolean seal) throws IOException {
-            if (committed || closed || failed) {
-                throw new IllegalStateException("The document is " + (committed ? "committed" : "closed"));
-            }
-            List<String> sealed = new ArrayList<>();
-            try {
-                flush();
-                long now = System.currentTimeMillis();
-                for (Staged st : all) {
-                    SegmentInfo s = st.info;
-                    s.setRequestCount(st.count);
-                    s.setBytes(st.bytes);
-                    s.setTokens(st.tokens);
-                    boolean last = current.get(s.getModel()) == st && st.sealReason == null;
-                    if (last && !seal && !limits.isFull(st.count, st.bytes, st.tokens) && becomeOpen(st, now)) {
-                        continue;
-                    }
-                    s.setStatus(SegmentStatus.SEALED);
-                    s.setSealedAt(now);
-                    s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
-                    finishStaged(st, false, now);
-                    sealed.add(s.getId());
-                }
-                c.commit();
-                committed = true;
-                return sealed;
-            } catch (SQLException e) {
-                failed = true;
-                throw sqlFailure(e);
-            }
-        }
-
-        @Override
-        public List<SegmentInfo> commitPrepared(Consumer<SegmentInfo> prepare) throws IOException {
-            if (committed || closed || failed) {
-                throw new IllegalStateException("The document is " + (committed ? "committed" : "closed"));
-            }
-            List<SegmentInfo> out = new ArrayList<>();
-            try {
-                flush();
-                long now = System.currentTimeMillis();
-                for (Staged st : all) {
-                    SegmentInfo s = st.info;
-                    s.setRequestCount(st.count);
-                    s.setBytes(st.bytes);
-                    s.setTokens(st.tokens);
-                    s.setStatus(SegmentStatus.SEALED);
-                    s.setSealedAt(now);
-                    s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
-                    prepare.accept(s);
-                    if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
-                        throw new IllegalStateException("a prepared segment must be sealed or later, was "
-                                                        + s.getStatus());
-                    }
-                }
-                for (Staged st : all) {
-                    finishStaged(st, false, now);
-                    out.add(st.info.copy());
-                }
-                c.commit();
-                committed = true;
-                return out;
-            } catch (SQLException e) {
-                failed = true;
-                throw sqlFailure(e);
-            }
-        }
-
-        /** The last segment of a model stays open for later requests, unless the group has an open one. */
-        private boolean becomeOpen(Staged st, long now) throws SQLException, IOException {
-            Savepoint sp = c.setSavepoint();
-            try {
-                st.info.setStatus(SegmentStatus.OPEN);
-                if (!finishStaged(st, true, now)) {
-                    c.rollback(sp);
-                    st.info.setStatus(SegmentStatus.STAGING);
-                    return false;
-                }
-                c.releaseSavepoint(sp);
-                return true;
-            } catch (SQLException e) {
-                if (!uniqueViolation(e)) {
-                    throw e;
-                }
-                // another producer opened a segment for this group meanwhile: this one is sealed
-                c.rollback(sp);
-                st.info.setStatus(SegmentStatus.STAGING);
-                return false;
-            }
-        }
-
-        private boolean finishStaged(Staged st, boolean open, long now) throws SQLException, IOException {
-            if (open) {
-                try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + segmentsTable + " WHERE name = ?"
-                                                               + " AND endpoint = ? AND model = ?"
-                                                               + " AND open_slot = 1")) {
-                    ps.setString(1, name);
-                    ps.setString(2, st.info.getEndpoint());
-                    ps.setString(3, st.info.getModel());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            return false;
-                        }
-                    }
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET status = ?,"
-                                                           + " open_slot = ?, request_count = ?, bytes = ?,"
-                                                           + " tokens = ?, state = ?, updated_at = ? WHERE id = ?")) {
-                ps.setString(1, st.info.getStatus().name());
-                if (open) {
-                    ps.setInt(2, 1);
-                } else {
-                    ps.setNull(2, java.sql.Types.SMALLINT);
-                }
-                ps.setInt(3, st.count);
-                ps.setLong(4, st.bytes);
-                ps.setLong(5, st.tokens);
-                ps.setString(6, writeState(st.info));
-                ps.setLong(7, now);
-                ps.setString(8, st.info.getId());
-                ps.executeUpdate();
-            }
-            return true;
-        }
-
-        @Override
-        public void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            try {
-                insert.close();
-            } catch (SQLException e) {
-                // closing the connection closes it too
-            }
-            if (!committed) {
-                rollbackQuietly(c);
-            }
-            resetAutoCommit(c);
-            try {
-                c.close();
-            } catch (SQLException e) {
-                LOG.debug("Store '{}': closing a document's connection: {}", name, e.toString());
-            }
-        }
-
-        private final class Staged {
-            final SegmentInfo info;
-            int count;
-            long bytes;
-            long tokens;
-            String sealReason;
-
-            Staged(String model) throws SQLException, IOException {
-                info = SegmentInfo.create(name, endpoint, model, SegmentStatus.STAGING, System.currentTimeMillis());
-                info.setMaxAgeMillis(limits.maxAgeMillis());
-                insertSegment(c, info, false);
-            }
-
-            OpenSegment asOpen() {
-                OpenSegment o = new OpenSegment(info);
-                o.count = count;
-                o.bytes = bytes;
-                o.tokens = tokens;
-                return o;
-            }
         }
     }
 
@@ -1163,7 +578,7 @@ public class JdbcBatchStore implements BatchStore {
     public boolean containsCustomId(String customId) {
         ensureOpen();
         try {
-            return autoCommitted(c -> !liveIds(c, List.of(customId)).isEmpty());
+            return autoCommitted(c -> !requestRows.liveIds(c, List.of(customId)).isEmpty());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -1173,6 +588,7 @@ public class JdbcBatchStore implements BatchStore {
     public List<SegmentInfo> segments() {
         ensureOpen();
         try {
+            flushCheckpoints();
             return autoCommitted(c -> {
                 try (PreparedStatement ps = c.prepareStatement("SELECT " + SEG_COLS + " FROM " + segmentsTable
                                                                + " WHERE name = ? AND status <> 'STAGING'"
@@ -1200,6 +616,7 @@ public class JdbcBatchStore implements BatchStore {
     public SegmentInfo segment(String id) {
         ensureOpen();
         try {
+            flushCheckpoints();
             return autoCommitted(c -> readSegment(c, id, false));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -1231,7 +648,8 @@ public class JdbcBatchStore implements BatchStore {
         s.setEmittedSynthetic(Math.max(s.getEmittedSynthetic(), rs.getLong(9)));
         String owner = rs.getString(10);
         long left = rs.getLong(11);
-        boolean noLease = rs.wasNull() || owner == null;
+        // (an open segment's lease_until only stamps its writer's last append)
+        boolean noLease = rs.wasNull() || owner == null || s.getStatus() == SegmentStatus.OPEN;
         if (noLease) {
             leaseCache.remove(s.getId());
         } else {
@@ -1241,15 +659,11 @@ public class JdbcBatchStore implements BatchStore {
     }
 
     private SegmentInfo readState(String json) throws IOException {
-        try {
-            return mapper.readValue(json, SegmentInfo.class);
-        } catch (JsonProcessingException e) {
-            throw new IOException("Store '" + name + "': unreadable segment state: " + e.getOriginalMessage(), e);
-        }
+        return tables.readState(json);
     }
 
     private String writeState(SegmentInfo s) throws IOException {
-        return mapper.writeValueAsString(s);
+        return tables.writeState(s);
     }
 
     // ---------------------------------------------------------------- sealing and state transitions
@@ -1261,8 +675,8 @@ public class JdbcBatchStore implements BatchStore {
         List<SegmentInfo> candidates = autoCommitted(c -> {
             List<SegmentInfo> list = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + SEG_COLS + " FROM " + segmentsTable
-                                                           + " WHERE name = ? AND open_slot = 1"
-                                                           + " AND request_count > 0 ORDER BY endpoint, model")) {
+                                                           + " WHERE name = ? AND open_slot IS NOT NULL"
+                                                           + " AND request_count > 0 ORDER BY endpoint, model, id")) {
                 ps.setString(1, name);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -1283,28 +697,13 @@ public class JdbcBatchStore implements BatchStore {
             long now = System.currentTimeMillis();
             for (SegmentInfo candidate : candidates) {
                 // locked and read again: a producer may have appended (or sealed) meanwhile
-                try (PreparedStatement ps = c.prepareStatement("SELECT id, request_count, bytes, tokens, state FROM "
-                                                               + segmentsTable + " WHERE id = ? AND open_slot = 1"
-                                                               + " FOR UPDATE")) {
-                    ps.setString(1, candidate.getId());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            continue;
-                        }
-                        SegmentInfo info = readState(rs.getString(5));
-                        OpenSegment seg = new OpenSegment(info);
-                        seg.count = rs.getInt(2);
-                        seg.bytes = rs.getLong(3);
-                        seg.tokens = rs.getLong(4);
-                        info.setRequestCount(seg.count);
-                        info.setBytes(seg.bytes);
-                        info.setTokens(seg.tokens);
-                        if (seg.count > 0 && filter.test(info)) {
-                            rs.close();
-                            seal(c, seg, reason, now);
-                            sealed.add(info.getId());
-                        }
-                    }
+                JdbcOpenSegment seg = segmentRows.lockOpen(c, candidate.getId());
+                if (seg == null) {
+                    continue;
+                }
+                if (seg.count > 0 && filter.test(seg.info)) {
+                    segmentRows.seal(c, seg, reason, now);
+                    sealed.add(seg.id());
                 }
             }
             return sealed;
@@ -1314,6 +713,7 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public void update(SegmentInfo segment) throws IOException {
         ensureOpen();
+        flushCheckpoints();
         String owner = leaseOwner;
         int n = autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET status = ?,"
@@ -1413,8 +813,8 @@ public class JdbcBatchStore implements BatchStore {
             for (SpoolRecord r : records) {
                 ids.add(r.customId());
             }
-            for (int from = 0; from < ids.size(); from += IN_CHUNK) {
-                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            for (int from = 0; from < ids.size(); from += JdbcRequestRows.IN_CHUNK) {
+                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + JdbcRequestRows.IN_CHUNK));
                 StringBuilder sql = new StringBuilder("UPDATE ").append(requestsTable)
                         .append(" SET live_id = NULL WHERE name = ? AND live_id IN (");
                 for (int i = 0; i < chunk.size(); i++) {
@@ -1429,20 +829,13 @@ public class JdbcBatchStore implements BatchStore {
                     ps.executeUpdate();
                 }
             }
-            insertSegment(c, s, false);
-            try (PreparedStatement insert = c.prepareStatement(insertRequestSql())) {
-                int seq = 0;
-                for (SpoolRecord r : records) {
-                    bindRequest(insert, s.getId(), ++seq, r, true);
-                    insert.addBatch();
-                    if (seq % BATCH_ROWS == 0) {
-                        insert.executeBatch();
-                    }
-                }
-                if (seq % BATCH_ROWS != 0) {
-                    insert.executeBatch();
-                }
+            segmentRows.insert(c, s, null, false);
+            List<JdbcRequestRows.Row> rows = new ArrayList<>(records.size());
+            int seq = 0;
+            for (SpoolRecord r : records) {
+                rows.add(new JdbcRequestRows.Row(s.getId(), ++seq, r));
             }
+            requestRows.insertBatch(c, rows);
             return null;
         });
         return s.copy();
@@ -1492,8 +885,7 @@ public class JdbcBatchStore implements BatchStore {
      * only with autocommit off), never all in memory.
      */
     private void streamLines(String segmentId, Consumer<byte[]> lineConsumer) throws IOException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        readInTx(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT line FROM " + requestsTable
                                                            + " WHERE segment_id = ? ORDER BY seq")) {
                 ps.setFetchSize(BATCH_ROWS);
@@ -1503,21 +895,15 @@ public class JdbcBatchStore implements BatchStore {
                         lineConsumer.accept(rs.getBytes(1));
                     }
                 }
-                c.commit();
-            } finally {
-                rollbackQuietly(c);
-                resetAutoCommit(c);
             }
-        } catch (SQLException e) {
-            throw sqlFailure(e);
-        }
+            return null;
+        });
     }
 
     @Override
     public Map<String, byte[]> carriedHeaders(String segmentId) throws IOException {
         ensureOpen();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return readInTx(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT custom_id, carried FROM " + requestsTable
                                                            + " WHERE segment_id = ? AND carried IS NOT NULL")) {
                 ps.setFetchSize(BATCH_ROWS);
@@ -1528,14 +914,38 @@ public class JdbcBatchStore implements BatchStore {
                         map.put(rs.getString(1), rs.getBytes(2));
                     }
                 }
-                c.commit();
                 return map;
-            } finally {
-                rollbackQuietly(c);
-                resetAutoCommit(c);
             }
+        });
+    }
+
+    /**
+     * A read in a transaction of its own, never retried (it may feed a consumer as it goes): PostgreSQL streams a
+     * result with a fetch size (a cursor) only outside of autocommit.
+     */
+    private <T> T readInTx(Work<T> work) throws IOException {
+        Connection c;
+        try {
+            c = connections.borrow();
         } catch (SQLException e) {
             throw sqlFailure(e);
+        }
+        Throwable failure = null;
+        try {
+            c.setAutoCommit(false);
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException e) {
+            failure = e;
+            rollbackQuietly(c);
+            throw sqlFailure(e);
+        } catch (IOException | RuntimeException | Error e) {
+            failure = e;
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            connections.release(c, failure);
         }
     }
 
@@ -1545,29 +955,33 @@ public class JdbcBatchStore implements BatchStore {
     public void checkpoint(String segmentId, long output, long errors, long synthetic) throws IOException {
         ensureOpen();
         String owner = leaseOwner;
-        int n = inTx(true, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET emitted_output = ?,"
-                                                           + " emitted_errors = ?, emitted_synthetic = ?"
-                                                           + " WHERE id = ? AND name = ?" + fence(owner))) {
-                ps.setLong(1, output);
-                ps.setLong(2, errors);
-                ps.setLong(3, synthetic);
-                ps.setString(4, segmentId);
-                ps.setString(5, name);
-                if (owner != null) {
-                    ps.setString(6, owner);
-                }
-                return ps.executeUpdate();
-            }
-        });
-        if (n == 0) {
+        boolean written;
+        try {
+            written = checkpoints.checkpoint(segmentId, output, errors, synthetic, owner);
+        } catch (SQLException e) {
+            throw sqlFailure(e);
+        }
+        if (!written) {
             refused(segmentId, owner, false);
+        }
+    }
+
+    /** Writes the checkpoints held back ({@link JdbcCheckpoints}) before a segment is read or changed. */
+    private void flushCheckpoints() throws IOException {
+        JdbcCheckpoints c = checkpoints;
+        if (c != null) {
+            try {
+                c.flush();
+            } catch (SQLException e) {
+                throw sqlFailure(e);
+            }
         }
     }
 
     @Override
     public void complete(SegmentInfo segment) throws IOException {
         ensureOpen();
+        flushCheckpoints();
         String owner = leaseOwner;
         SegmentInfo s = segment.copy();
         s.setStatus(SegmentStatus.DONE);
@@ -1765,6 +1179,7 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public void releaseLease(String segmentId, String owner) throws IOException {
         ensureOpen();
+        flushCheckpoints();
         autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = NULL,"
                                                            + " lease_until = NULL WHERE id = ? AND lease_owner = ?")) {
@@ -1780,6 +1195,7 @@ public class JdbcBatchStore implements BatchStore {
         if (closed) {
             return;
         }
+        flushCheckpoints();
         int n = autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = NULL,"
                                                            + " lease_until = NULL WHERE name = ? AND lease_owner = ?")) {
@@ -1814,7 +1230,20 @@ public class JdbcBatchStore implements BatchStore {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            flushCheckpoints();
+        } catch (IOException e) {
+            LOG.warn("Store '{}': cannot write the last emission checkpoints: {}", name, e.getMessage());
+        }
         closed = true;
         leaseCache.clear();
+        JdbcSpool sp = spool;
+        if (sp != null) {
+            sp.close();
+        }
+        connections.close();
     }
 }

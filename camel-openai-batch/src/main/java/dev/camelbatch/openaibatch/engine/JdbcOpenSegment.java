@@ -1,0 +1,45 @@
+package dev.camelbatch.openaibatch.engine;
+
+/**
+ * An open segment as a writer sees it while it fills it: the state, and the counts that change with every append
+ * (kept apart from the state JSON, which is written when the segment is sealed).
+ */
+final class JdbcOpenSegment {
+
+    final SegmentInfo info;
+    int count;
+    long bytes;
+    long tokens;
+    /** Whether rows were added since the counts were last written. */
+    boolean dirty;
+
+    JdbcOpenSegment(SegmentInfo info) {
+        this.info = info;
+        this.count = info.getRequestCount();
+        this.bytes = info.getBytes();
+        this.tokens = info.getTokens();
+    }
+
+    String id() {
+        return info.getId();
+    }
+
+    /** Adds one record's amounts. */
+    void add(SpoolRecord r) {
+        count++;
+        bytes += r.line().length + 1;
+        tokens += r.tokens();
+        dirty = true;
+    }
+
+    /** Why a segment holding these amounts is sealed before a record of these sizes (0, 0: because it is full). */
+    String sealReason(SegmentLimits limits, int nextBytes, int nextTokens) {
+        if (count + (nextBytes > 0 ? 1 : 0) > limits.maxRequests() || count >= limits.maxRequests()) {
+            return "maxRequestsPerBatch";
+        }
+        if (bytes + nextBytes + (nextBytes > 0 ? 1 : 0) > limits.maxBytes() || bytes >= limits.maxBytes()) {
+            return "maxBatchBytes";
+        }
+        return "maxBatchTokens";
+    }
+}
