@@ -17,7 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Lower layers never import higher ones: the API client knows neither the engine nor Camel; the engine does not
- * know Camel or the component's Camel face.
+ * know Camel or the component's Camel face. And only {@code SegmentLifecycle} changes a segment's status (a store
+ * restores a status it reads back, which is not a change).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LayersTest {
@@ -34,6 +35,20 @@ class LayersTest {
     @Test
     void theEngineKnowsNeitherCamelNorTheCamelFace() throws IOException {
         assertThat(imports(MAIN.resolve("engine"))).noneMatch(i -> i.startsWith("org.apache.camel.") || isCamelFace(i));
+    }
+
+    @Test
+    void onlyTheLifecycleChangesAStatus() throws IOException {
+        // a status named in code is a change; SegmentStatus.valueOf(...) restores one read back from a row
+        Pattern change = Pattern.compile("\\.setStatus\\(SegmentStatus\\.(?!valueOf)");
+        List<String> offenders = new ArrayList<>();
+        for (Path p : javaFiles(MAIN)) {
+            String name = p.getFileName().toString();
+            if (!name.equals("SegmentLifecycle.java") && change.matcher(Files.readString(p)).find()) {
+                offenders.add(name);
+            }
+        }
+        assertThat(offenders).as("classes that change a segment's status without SegmentLifecycle").isEmpty();
     }
 
     /** A class of the Camel face (the top package), e.g. dev.camelbatch.openaibatch.OpenAIBatchRuntime. */

@@ -779,7 +779,7 @@ public class JdbcBatchStore implements BatchStore {
     public SegmentInfo createSealedSegment(String endpoint, String model, int attempt, String parentId,
                                            List<SpoolRecord> records) throws IOException {
         ensureOpen();
-        SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.OPEN, System.currentTimeMillis());
+        SegmentInfo s = SegmentInfo.create(name, endpoint, model, SegmentStatus.SEALED, System.currentTimeMillis());
         s.setAttempt(attempt);
         s.setParentId(parentId);
         long bytes = 0;
@@ -791,7 +791,6 @@ public class JdbcBatchStore implements BatchStore {
         s.setRequestCount(records.size());
         s.setBytes(bytes);
         s.setTokens(tokens);
-        s.setStatus(SegmentStatus.SEALED);
         s.setSealedAt(System.currentTimeMillis());
         s.setSealReason("retry of " + parentId);
         String owner = leaseOwner;
@@ -984,7 +983,7 @@ public class JdbcBatchStore implements BatchStore {
         flushCheckpoints();
         String owner = leaseOwner;
         SegmentInfo s = segment.copy();
-        s.setStatus(SegmentStatus.DONE);
+        SegmentLifecycle.move(s, SegmentStatus.DONE);
         // 1 = completed now, 0 = completed before (by this node before a failure to answer, or by another), -1 = the
         // lease is another node's
         int outcome = inTx(false, c -> {

@@ -241,7 +241,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
                 if (last && !seal && !limits.isFull(st.seg.count, st.seg.bytes, st.seg.tokens) && insertOpen(st)) {
                     continue;
                 }
-                s.setStatus(SegmentStatus.SEALED);
+                SegmentLifecycle.move(s, SegmentStatus.SEALED);
                 s.setSealedAt(now);
                 s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
                 segments.insert(c, s, null, false);
@@ -265,7 +265,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
             long now = System.currentTimeMillis();
             for (Staged st : all) {
                 SegmentInfo s = st.info();
-                s.setStatus(SegmentStatus.SEALED);
+                SegmentLifecycle.move(s, SegmentStatus.SEALED);
                 s.setSealedAt(now);
                 s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
                 prepare.accept(s);
@@ -297,7 +297,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
         }
         Savepoint sp = c.setSavepoint();
         try {
-            st.seg.info.setStatus(SegmentStatus.OPEN);
+            SegmentLifecycle.move(st.seg.info, SegmentStatus.OPEN);
             segments.insert(c, st.info(), openSlot, false);
             c.releaseSavepoint(sp);
             return true;

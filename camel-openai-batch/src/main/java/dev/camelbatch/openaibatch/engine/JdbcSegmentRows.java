@@ -166,7 +166,7 @@ final class JdbcSegmentRows {
         s.setRequestCount(seg.count);
         s.setBytes(seg.bytes);
         s.setTokens(seg.tokens);
-        s.setStatus(SegmentStatus.SEALED);
+        SegmentLifecycle.move(s, SegmentStatus.SEALED);
         s.setSealedAt(now);
         s.setSealReason(reason);
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + t.segments + " SET status = ?, open_slot = NULL,"
