@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.camelbatch.openaibatch.engine.EmittedLine;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.SegmentStatus;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -40,8 +41,9 @@ class LineCodeTagsTest {
     }
 
     private static EmittedLine line(EmittedLine.Kind kind, Integer status, String code) {
-        SegmentInfo s = SegmentInfo.create("codes", "/v1/chat/completions", "gpt-4o-mini", SegmentStatus.FINISHED,
+        SegmentInfo s = SegmentInfo.create("codes", "/v1/chat/completions", "gpt-4o-mini", SegmentStatus.SEALED,
                 System.currentTimeMillis());
+        SegmentLifecycle.advance(s, SegmentStatus.FINISHED);
         return new EmittedLine(kind, s, "c", "{}".getBytes(StandardCharsets.UTF_8), null, status, code, "m", null, 0,
                 1);
     }
