@@ -30,11 +30,12 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      */
     private dev.camelbatch.openaibatch.OpenAIBatchConfiguration configuration;
     /**
-     * A javax.sql.DataSource (#myDataSource, pooled) whose database holds the store instead of storeDirectory:
-     * PostgreSQL (or H2), shared by several nodes, each segment driven by the node that holds its lease. Tables are
-     * created when missing (tablePrefix); with PostgreSQL, syncPolicy ALWAYS commits spooled requests synchronously,
-     * INTERVAL and NEVER with synchronous_commit=off. storeDirectory then holds only temporary files. The option is a
-     * javax.sql.DataSource type (a bean reference #bean:name where Spring cannot convert).
+     * A javax.sql.DataSource (#myDataSource; pooled or not: the store keeps its own connections) whose database holds
+     * the store instead of storeDirectory: PostgreSQL (or H2), shared by several nodes, each segment driven by the
+     * node that holds its lease. Tables are created when missing (tablePrefix); with PostgreSQL, syncPolicy ALWAYS
+     * commits spooled requests synchronously, INTERVAL and NEVER with synchronous_commit=off. storeDirectory then
+     * holds only temporary files. The option is a javax.sql.DataSource type (a bean reference #bean:name where Spring
+     * cannot convert).
      */
     private javax.sql.DataSource dataSource;
     /**
