@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import dev.camelbatch.openaibatch.ExecutionAudit;
@@ -36,7 +37,8 @@ import static org.awaitility.Awaitility.await;
  * SIGKILL, once while it submits batches and once while it emits results, and a new node A2 takes A's place as a
  * producer. Afterwards every request has its result, no segment attempt was submitted as two batches, the segments
  * A held were finished by the other nodes (after its leases expired), duplicates stay within the guarantee (the line
- * in flight at the kill) and no remote file is left.
+ * in flight at the kill) and no remote file is left. And A killed again and again ({@code failover.kills}, default 6),
+ * each time at another point.
  * <p>
  * The database is the PostgreSQL server of the tests; without one (outside CI) an H2 server in this JVM.
  */
@@ -94,6 +96,121 @@ class JdbcFailoverTest {
     @Test
     void aNodeKilledWhileEmittingIsTakenOver() throws Exception {
         run("emitting", () -> lines(work.resolve("results-A.log")).size() >= 25);
+    }
+
+    /**
+     * Node A is killed {@code failover.kills} times (default 6; {@code -Dfailover.kills=10} and more for the long
+     * run), each time at another point - while it submits a
+     * batch, while it emits results, while it holds leases on segments - and a new life of it comes back each time;
+     * node B goes on throughout. Kills landed per point are asserted and printed with the seed.
+     */
+    @Test
+    void aNodeKilledAgainAndAgainIsTakenOverEachTime() throws Exception {
+        int kills = Integer.getInteger("failover.kills", 6);
+        int n = Integer.getInteger("failover.requests", 900);
+        String prefix = TestDatabases.uniquePrefix("failover");
+        long seed = Long.getLong("failover.seed", System.nanoTime());
+        LOG.info("failover test (repeated): {} kills, {} requests, 2 nodes, lease {} ms, seed {}", kills, n, LEASE,
+                seed);
+        java.util.Random random = new java.util.Random(seed);
+        List<Process> children = new ArrayList<>();
+        Map<String, Integer> landed = new java.util.TreeMap<>();
+        Set<String> sentAgain = new HashSet<>();
+        String[] points = { "submitting", "emitting", "holding leases" };
+        try (BatchSimulator sim = BatchSimulator.builder().apiKey("sk-test-failover").port(0)
+                .stepDelay(Duration.ofMillis(25)).linesPerStep(10).seed(seed).build().start()) {
+            Process a = start(sim, prefix, "A0", "A", 0, n / 2);
+            Process b = start(sim, prefix, "B", "B", n / 2, n);
+            children.add(a);
+            children.add(b);
+            for (int k = 0; k < kills; k++) {
+                String label = "A" + k;
+                String point = points[k % points.length];
+                BooleanSupplier reached = switch (point) {
+                    case "submitting" -> () -> count(work.resolve("events-" + label + ".log"), "SUBMITTED ") >= 1;
+                    case "emitting" -> () -> lines(work.resolve("results-" + label + ".log")).size() >= 3;
+                    default -> () -> leasesHeldBy(prefix, "node-" + label + "-") > 0;
+                };
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                boolean inPoint = false;
+                while (System.nanoTime() < deadline && a.isAlive()) {
+                    if (reached.getAsBoolean()) {
+                        inPoint = true;
+                        break;
+                    }
+                    Thread.sleep(5);
+                }
+                assertThat(a.isAlive()).as("seed %d: node %s died by itself; %s", seed, label, tails()).isTrue();
+                if (inPoint) {
+                    Thread.sleep(random.nextInt(30));
+                    landed.merge(point, 1, Integer::sum);
+                }
+                a.destroyForcibly().waitFor();
+                // the request A was sending when it died: unacknowledged, its next life sends it again
+                Set<String> acked = new HashSet<>(lines(work.resolve("sent-A.log")));
+                for (int i = 0; i < n / 2; i++) {
+                    if (!acked.contains("r-" + i)) {
+                        sentAgain.add("r-" + i);
+                        break;
+                    }
+                }
+                a = start(sim, prefix, "A" + (k + 1), "A", 0, n / 2);
+                children.add(a);
+            }
+            LOG.info("failover test (repeated, seed {}): kills landed per point {}", seed, landed);
+            System.out.println("failover test (repeated, seed " + seed + "): kills landed per point " + landed);
+            long deadline = System.currentTimeMillis() + 180_000;
+            while (distinct(allResults()).size() < n) {
+                assertThat(b.isAlive()).as("seed %d: node B died; %s", seed, tails()).isTrue();
+                assertThat(System.currentTimeMillis()).as("seed %d: all results within 180 s (%s of %s); %s", seed,
+                        distinct(allResults()).size(), n, tails()).isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            List<String> results = allResults();
+            Map<String, Integer> counts = distinct(results);
+            for (int i = 0; i < n; i++) {
+                assertThat(counts).as("seed %d: result of r-%d", seed, i).containsKey("r-" + i);
+            }
+            for (String line : results) {
+                String[] parts = line.split(" ", 3);
+                int seq = Integer.parseInt(parts[1]);
+                assertThat(parts[2]).isEqualTo("1 + " + seq + " = " + (seq + 1));
+            }
+            long duplicates = results.size() - counts.size();
+            LOG.info("failover test (repeated): {} results, {} duplicates over {} kills", results.size(), duplicates,
+                    kills);
+            // per kill: the line in flight (emission), and the request A was sending (sent again by its next life)
+            assertThat(duplicates).as("seed %d: duplicates", seed).isLessThanOrEqualTo(2L * kills);
+            ExecutionAudit.assertNoRequestExecutedTwice(sim, sentAgain);
+            ExecutionAudit.assertOneBatchPerSegmentAttempt(sim);
+            for (String point : points) {
+                assertThat(landed.getOrDefault(point, 0)).as("seed %d: kills that landed while %s (%s)", seed, point,
+                        landed).isPositive();
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(sim.stats().filesStored()).as("remote files left").isZero();
+                assertThat(liveSegments(prefix)).as("segments left in the store").isZero();
+            });
+        } finally {
+            for (Process p : children) {
+                p.destroyForcibly().waitFor();
+            }
+            TestDatabases.dropTables(db, prefix);
+        }
+    }
+
+    private long leasesHeldBy(String prefix, String ownerPrefix) {
+        try (Connection c = db.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + prefix + "segments WHERE"
+                                                       + " lease_owner LIKE ?")) {
+            ps.setString(1, ownerPrefix + "%");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (Exception e) {
+            return 0;
+        }
     }
 
     private void run(String point, BooleanSupplier killWhen) throws Exception {
@@ -232,10 +349,13 @@ class JdbcFailoverTest {
         }
     }
 
+    /** The results every node (every life of every node) delivered. */
     private List<String> allResults() throws Exception {
         List<String> all = new ArrayList<>();
-        for (String label : new String[] { "A", "B", "A2" }) {
-            all.addAll(lines(work.resolve("results-" + label + ".log")));
+        try (var files = Files.list(work)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().startsWith("results-")).toList()) {
+                all.addAll(lines(p));
+            }
         }
         return all;
     }
