@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
+import dev.camelbatch.openaibatch.engine.SealReason;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.SegmentInfo;
 import dev.camelbatch.openaibatch.engine.SegmentLimits;
@@ -104,7 +105,7 @@ final class MonitoredBatchStore implements BatchStore {
     }
 
     @Override
-    public List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException {
+    public List<String> sealOpen(Predicate<SegmentInfo> filter, SealReason reason) throws IOException {
         List<String> sealed = delegate.sealOpen(filter, reason);
         monitor.sealed(sealed.size());
         return sealed;

@@ -20,6 +20,7 @@ import dev.camelbatch.openaibatch.api.BatchStatus;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.api.OpenAINotFoundException;
+import dev.camelbatch.openaibatch.engine.SealReason;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.engine.BatchProgress;
 import dev.camelbatch.openaibatch.engine.LineReader;
@@ -362,7 +363,7 @@ final class OpenAIBatchOperations {
     // ---------------------------------------------------------------- flush
 
     private void flush(Exchange exchange) throws Exception {
-        List<String> sealed = runtime.store().sealOpen(s -> true, "flush");
+        List<String> sealed = runtime.store().sealOpen(s -> true, SealReason.FLUSH);
         if (!sealed.isEmpty()) {
             runtime.wakeUp();
         }

@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.camelbatch.openaibatch.engine.SealReason;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.LineReader;
@@ -78,7 +79,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
         if (exchange.getMessage().getBody() == null && flushHeader(exchange)) {
             // a flush on its own (e.g. from a timer route): seals the open segments, spools nothing
             exchange.getMessage().setHeader(OpenAIBatchConstants.REQUEST_COUNT, 0);
-            if (!runtime.store().sealOpen(s -> true, "flush").isEmpty()) {
+            if (!runtime.store().sealOpen(s -> true, SealReason.FLUSH).isEmpty()) {
                 runtime.wakeUp();
             }
             return;
@@ -148,7 +149,7 @@ public class OpenAIBatchProducer extends DefaultProducer {
                             && Boolean.TRUE.equals(exchange.getProperty(ExchangePropertyKey.SPLIT_COMPLETE)));
         if (flush) {
             sealed = new ArrayList<>(sealed);
-            sealed.addAll(runtime.store().sealOpen(s -> true, "flush"));
+            sealed.addAll(runtime.store().sealOpen(s -> true, SealReason.FLUSH));
         }
         if (!sealed.isEmpty()) {
             runtime.wakeUp();

@@ -23,6 +23,7 @@ import dev.camelbatch.openaibatch.api.BatchCreationOutcomeUnknownException;
 import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.api.UploadOutcomeUnknownException;
+import dev.camelbatch.openaibatch.engine.SealReason;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
 import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.CustomIdSet;
@@ -210,7 +211,7 @@ final class SubmitOperation {
                 List<SegmentInfo> segments;
                 try {
                     segments = chunker.doc.commitPrepared(s -> {
-                        s.setSealReason("submit");
+                        s.sealedBy(SealReason.SUBMIT);
                         s.setNotBefore(leaseUntil);
                         // recorded as started, nothing sent yet: submitTracked sends it without looking first
                         Submitter.prepareUpload(endpoint.getName(), s);

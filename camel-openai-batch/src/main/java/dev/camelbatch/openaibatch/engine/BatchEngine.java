@@ -179,7 +179,7 @@ public class BatchEngine implements AutoCloseable {
         for (String id : store.sealOpen(s -> {
             long maxAge = s.getMaxAgeMillis() != null ? s.getMaxAgeMillis() : config.batchTimeout;
             return maxAge > 0 && now - s.getCreatedAt() >= maxAge;
-        }, "batchTimeout")) {
+        }, SealReason.BATCH_TIMEOUT)) {
             ctx.fire(BatchEvent.Type.SEALED, store.segment(id), null, "sealed by batchTimeout");
         }
         submissions.submitPending();

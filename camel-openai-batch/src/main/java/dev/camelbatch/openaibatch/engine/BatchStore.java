@@ -85,7 +85,7 @@ public interface BatchStore extends AutoCloseable {
     SegmentInfo segment(String id);
 
     /** Seals the open segments that match, with the given reason; returns the ids sealed. */
-    List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException;
+    List<String> sealOpen(Predicate<SegmentInfo> filter, SealReason reason) throws IOException;
 
     /** Persists a state transition of a sealed segment (atomically). */
     void update(SegmentInfo segment) throws IOException;

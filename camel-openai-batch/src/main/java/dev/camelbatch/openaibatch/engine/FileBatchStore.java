@@ -233,7 +233,7 @@ public class FileBatchStore implements BatchStore {
                     SegmentInfo older = segments.get(previous);
                     SegmentLifecycle.move(older, SegmentStatus.SEALED);
                     older.setSealedAt(System.currentTimeMillis());
-                    older.setSealReason("recovered");
+                    older.sealedBy(SealReason.RECOVERED);
                     writeState(older);
                 }
             }
@@ -333,7 +333,7 @@ public class FileBatchStore implements BatchStore {
                             seg.getTokens(), lineBytes, r.tokens())) {
                         flush(files, batch);
                         batch = null;
-                        sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes, r.tokens())));
+                        sealed.add(sealLocked(seg, sealReason(limits, seg, lineBytes)));
                         seg = openSegment(group, endpoint, model, limits);
                         files = usableFiles(seg.getId());
                     }
@@ -364,7 +364,7 @@ public class FileBatchStore implements BatchStore {
                         flush(files, batch);
                         batch = null;
                         try {
-                            sealed.add(sealLocked(seg, sealReason(limits, seg, 0, 0)));
+                            sealed.add(sealLocked(seg, sealReason(limits, seg, 0)));
                         } catch (IOException e) {
                             // the request is stored: failing its exchange now would have it sent twice; the full
                             // segment stays open and the next request (or the batch timeout) seals it
@@ -409,16 +409,8 @@ public class FileBatchStore implements BatchStore {
         }
     }
 
-    private static String sealReason(SegmentLimits limits, SegmentInfo seg, int nextBytes, int nextTokens) {
-        if (seg.getRequestCount() + (nextBytes > 0 ? 1 : 0) > limits.maxRequests()
-                || seg.getRequestCount() >= limits.maxRequests()) {
-            return "maxRequestsPerBatch";
-        }
-        if (seg.getBytes() + nextBytes + (nextBytes > 0 ? 1 : 0) > limits.maxBytes()
-                || seg.getBytes() >= limits.maxBytes()) {
-            return "maxBatchBytes";
-        }
-        return "maxBatchTokens";
+    private static SealReason sealReason(SegmentLimits limits, SegmentInfo seg, int nextBytes) {
+        return SealReason.limitReached(limits, seg.getRequestCount(), seg.getBytes(), nextBytes);
     }
 
     private void writeCarry(AppendFile carry, SpoolRecord r) throws IOException {
@@ -555,7 +547,7 @@ public class FileBatchStore implements BatchStore {
             int lineBytes = r.line().length;
             if (st != null && st.info.getRequestCount() > 0 && limits.wouldOverflow(st.info.getRequestCount(),
                     st.info.getBytes(), st.info.getTokens(), lineBytes, r.tokens())) {
-                st.finish(sealReason(limits, st.info, lineBytes, r.tokens()));
+                st.finish(sealReason(limits, st.info, lineBytes));
                 st = null;
             }
             if (st == null) {
@@ -587,7 +579,7 @@ public class FileBatchStore implements BatchStore {
                         } else {
                             SegmentLifecycle.move(s, SegmentStatus.SEALED);
                             s.setSealedAt(System.currentTimeMillis());
-                            s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
+                            s.sealedBy(st.sealReason != null ? st.sealReason : seal ? SealReason.FLUSH : SealReason.DOCUMENT_END);
                             writeState(s);
                             sealed.add(s.getId());
                         }
@@ -614,7 +606,7 @@ public class FileBatchStore implements BatchStore {
                         SegmentInfo s = st.info;
                         SegmentLifecycle.move(s, SegmentStatus.SEALED);
                         s.setSealedAt(System.currentTimeMillis());
-                        s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
+                        s.sealedBy(st.sealReason != null ? st.sealReason : SealReason.DOCUMENT_END);
                         prepare.accept(s);
                         if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
                             throw new IllegalStateException("a prepared segment must be sealed or later, was "
@@ -654,7 +646,7 @@ public class FileBatchStore implements BatchStore {
         final FileChannel data;
         AppendFile carry;
         final ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-        String sealReason;
+        SealReason sealReason;
 
         StagingSegment(String endpoint, String model, long maxAgeMillis) throws IOException {
             info = SegmentInfo.create(name, endpoint, model, SegmentStatus.STAGING, System.currentTimeMillis());
@@ -694,7 +686,7 @@ public class FileBatchStore implements BatchStore {
             buffer.clear();
         }
 
-        void finish(String reason) throws IOException {
+        void finish(SealReason reason) throws IOException {
             sealReason = reason;
             flushAndClose();
         }
@@ -761,7 +753,7 @@ public class FileBatchStore implements BatchStore {
     }
 
     @Override
-    public List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException {
+    public List<String> sealOpen(Predicate<SegmentInfo> filter, SealReason reason) throws IOException {
         List<String> ids = new ArrayList<>();
         try {
             synchronized (lock) {
@@ -779,7 +771,7 @@ public class FileBatchStore implements BatchStore {
         return ids;
     }
 
-    private String sealLocked(SegmentInfo s, String reason) throws IOException {
+    private String sealLocked(SegmentInfo s, SealReason reason) throws IOException {
         OpenFiles f = openFiles.containsKey(s.getId()) ? usableFiles(s.getId()) : null;
         if (f != null) {
             // cut to its data (a mapped file runs on with zeros) before anyone can see the segment sealed; a failure
@@ -810,7 +802,7 @@ public class FileBatchStore implements BatchStore {
         openByGroup.remove(groupKey(s.getEndpoint(), s.getModel()));
         SegmentLifecycle.move(s, SegmentStatus.SEALED);
         s.setSealedAt(System.currentTimeMillis());
-        s.setSealReason(reason);
+        s.sealedBy(reason);
         writeState(s);
         LOG.debug("Store '{}': sealed {} ({} requests, {} bytes) by {}", name, s.getId(), s.getRequestCount(),
                 s.getBytes(), reason);
@@ -889,7 +881,7 @@ public class FileBatchStore implements BatchStore {
                 s.setBytes(bytes);
                 s.setTokens(tokens);
                 s.setSealedAt(System.currentTimeMillis());
-                s.setSealReason("retry of " + parentId);
+                s.sealedBy(SealReason.RETRY);
                 writeState(s);
                 segments.put(s.getId(), s);
                 for (SpoolRecord r : records) {

@@ -669,7 +669,7 @@ public class JdbcBatchStore implements BatchStore {
     // ---------------------------------------------------------------- sealing and state transitions
 
     @Override
-    public List<String> sealOpen(Predicate<SegmentInfo> filter, String reason) throws IOException {
+    public List<String> sealOpen(Predicate<SegmentInfo> filter, SealReason reason) throws IOException {
         ensureOpen();
         // a plain read first: most calls (the engine's, every cycle) seal nothing and lock nothing
         List<SegmentInfo> candidates = autoCommitted(c -> {
@@ -792,7 +792,7 @@ public class JdbcBatchStore implements BatchStore {
         s.setBytes(bytes);
         s.setTokens(tokens);
         s.setSealedAt(System.currentTimeMillis());
-        s.setSealReason("retry of " + parentId);
+        s.sealedBy(SealReason.RETRY);
         String owner = leaseOwner;
         inTx(false, c -> {
             if (owner != null && parentId != null) {

@@ -101,7 +101,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
         int lineBytes = r.line().length;
         if (st != null && st.seg.count > 0
             && limits.wouldOverflow(st.seg.count, st.seg.bytes, st.seg.tokens, lineBytes, r.tokens())) {
-            st.sealReason = st.seg.sealReason(limits, lineBytes, r.tokens());
+            st.sealReason = st.seg.sealReason(limits, lineBytes);
             st = null;
         }
         if (st == null) {
@@ -243,7 +243,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
                 }
                 SegmentLifecycle.move(s, SegmentStatus.SEALED);
                 s.setSealedAt(now);
-                s.setSealReason(st.sealReason != null ? st.sealReason : seal ? "flush" : "documentEnd");
+                s.sealedBy(st.sealReason != null ? st.sealReason : seal ? SealReason.FLUSH : SealReason.DOCUMENT_END);
                 segments.insert(c, s, null, false);
                 sealed.add(s.getId());
             }
@@ -267,7 +267,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
                 SegmentInfo s = st.info();
                 SegmentLifecycle.move(s, SegmentStatus.SEALED);
                 s.setSealedAt(now);
-                s.setSealReason(st.sealReason != null ? st.sealReason : "documentEnd");
+                s.sealedBy(st.sealReason != null ? st.sealReason : SealReason.DOCUMENT_END);
                 prepare.accept(s);
                 if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
                     throw new IllegalStateException("a prepared segment must be sealed or later, was "
@@ -347,7 +347,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
     /** A segment of the document: written at the commit with its final counts. */
     private final class Staged {
         final JdbcOpenSegment seg;
-        String sealReason;
+        SealReason sealReason;
 
         Staged(String model) {
             SegmentInfo info = SegmentInfo.create(t.name, endpoint, model, SegmentStatus.STAGING,

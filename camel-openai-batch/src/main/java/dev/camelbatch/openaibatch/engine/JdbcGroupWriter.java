@@ -385,7 +385,7 @@ final class JdbcGroupWriter {
                         seg = segments.createOpen(c, call.endpoint, call.model, call.limits, lane.slot, now);
                     } else if (seg.count > 0
                                && call.limits.wouldOverflow(seg.count, seg.bytes, seg.tokens, lineBytes, r.tokens())) {
-                        segments.seal(c, seg, seg.sealReason(call.limits, lineBytes, r.tokens()), now);
+                        segments.seal(c, seg, seg.sealReason(call.limits, lineBytes), now);
                         sealed.add(seg.id());
                         seg = segments.createOpen(c, call.endpoint, call.model, call.limits, lane.slot, now);
                     }
@@ -396,7 +396,7 @@ final class JdbcGroupWriter {
                         owners.put(row, call);
                     }
                     if (call.limits.isFull(seg.count, seg.bytes, seg.tokens)) {
-                        segments.seal(c, seg, seg.sealReason(call.limits, 0, 0), now);
+                        segments.seal(c, seg, seg.sealReason(call.limits, 0), now);
                         sealed.add(seg.id());
                         seg = null;
                     }

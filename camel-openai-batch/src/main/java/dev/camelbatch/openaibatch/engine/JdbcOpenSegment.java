@@ -32,14 +32,8 @@ final class JdbcOpenSegment {
         dirty = true;
     }
 
-    /** Why a segment holding these amounts is sealed before a record of these sizes (0, 0: because it is full). */
-    String sealReason(SegmentLimits limits, int nextBytes, int nextTokens) {
-        if (count + (nextBytes > 0 ? 1 : 0) > limits.maxRequests() || count >= limits.maxRequests()) {
-            return "maxRequestsPerBatch";
-        }
-        if (bytes + nextBytes + (nextBytes > 0 ? 1 : 0) > limits.maxBytes() || bytes >= limits.maxBytes()) {
-            return "maxBatchBytes";
-        }
-        return "maxBatchTokens";
+    /** Why a segment holding these amounts is sealed before a record of these sizes (0: because it is full). */
+    SealReason sealReason(SegmentLimits limits, int nextBytes) {
+        return SealReason.limitReached(limits, count, bytes, nextBytes);
     }
 }

@@ -161,14 +161,14 @@ final class JdbcSegmentRows {
     }
 
     /** Seals a locked open segment. */
-    void seal(Connection c, JdbcOpenSegment seg, String reason, long now) throws SQLException, IOException {
+    void seal(Connection c, JdbcOpenSegment seg, SealReason reason, long now) throws SQLException, IOException {
         SegmentInfo s = seg.info;
         s.setRequestCount(seg.count);
         s.setBytes(seg.bytes);
         s.setTokens(seg.tokens);
         SegmentLifecycle.move(s, SegmentStatus.SEALED);
         s.setSealedAt(now);
-        s.setSealReason(reason);
+        s.sealedBy(reason);
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + t.segments + " SET status = ?, open_slot = NULL,"
                                                        + " lease_until = NULL, request_count = ?, bytes = ?,"
                                                        + " tokens = ?, state = ?, updated_at = ? WHERE id = ?")) {

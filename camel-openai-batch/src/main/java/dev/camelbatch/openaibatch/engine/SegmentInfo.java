@@ -217,7 +217,13 @@ public class SegmentInfo implements Cloneable {
         return sealReason;
     }
 
-    public void setSealReason(String sealReason) {
+    /** Records why the segment was sealed (a method of its own: the JSON form keeps the string setter). */
+    public void sealedBy(SealReason reason) {
+        this.sealReason = reason.value();
+    }
+
+    /** Restores the reason as recorded (stores reading a segment back). */
+    void setSealReason(String sealReason) {
         this.sealReason = sealReason;
     }
 

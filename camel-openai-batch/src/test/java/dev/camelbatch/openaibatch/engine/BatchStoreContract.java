@@ -190,14 +190,14 @@ abstract class BatchStoreContract {
         BatchStore store = open();
         store.append("/v1/chat/completions", "m1", List.of(rec("a")), ROOMY);
         store.append("/v1/chat/completions", "m2", List.of(rec("b")), ROOMY);
-        List<String> sealed = store.sealOpen(s -> s.getModel().equals("m2"), "flush");
+        List<String> sealed = store.sealOpen(s -> s.getModel().equals("m2"), SealReason.FLUSH);
         assertThat(sealed).hasSize(1);
         SegmentInfo s = store.segment(sealed.get(0));
         assertThat(s.getStatus()).isEqualTo(SegmentStatus.SEALED);
         assertThat(s.getSealReason()).isEqualTo("flush");
         assertThat(s.getRequestCount()).isEqualTo(1);
-        assertThat(store.sealOpen(x -> true, "flush")).hasSize(1);
-        assertThat(store.sealOpen(x -> true, "flush")).isEmpty();
+        assertThat(store.sealOpen(x -> true, SealReason.FLUSH)).hasSize(1);
+        assertThat(store.sealOpen(x -> true, SealReason.FLUSH)).isEmpty();
         // a new request opens a new segment
         store.append("/v1/chat/completions", "m1", List.of(rec("c")), ROOMY);
         assertThat(only(store, SegmentStatus.OPEN).getRequestCount()).isEqualTo(1);
@@ -431,7 +431,7 @@ abstract class BatchStoreContract {
         SegmentInfo open = only(store, SegmentStatus.OPEN);
         open.setStatus(SegmentStatus.UPLOADING);
         assertThatThrownBy(() -> store.update(open)).isInstanceOf(IllegalStateException.class);
-        String id = store.sealOpen(s -> true, "flush").get(0);
+        String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         SegmentInfo s = store.segment(id);
         s.setStatus(SegmentStatus.SUBMITTED);
         s.setInputFileId("file-1");
@@ -460,7 +460,7 @@ abstract class BatchStoreContract {
             recs.add(rec("u-" + i, 1, i % 2 == 0 ? "{\"n\":" + i + "}" : null));
         }
         store.append("/v1/chat/completions", "m", recs, ROOMY);
-        String id = store.sealOpen(s -> true, "flush").get(0);
+        String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
         for (SpoolRecord r : recs) {
             expected.write(r.line());
@@ -481,7 +481,7 @@ abstract class BatchStoreContract {
     void checkpointsSurviveARestart() throws Exception {
         BatchStore store = open();
         store.append("/v1/chat/completions", "m", List.of(rec("a"), rec("b")), ROOMY);
-        String id = store.sealOpen(s -> true, "flush").get(0);
+        String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         SegmentInfo s = store.segment(id);
         s.setStatus(SegmentStatus.FINISHED);
         store.update(s);
@@ -505,7 +505,7 @@ abstract class BatchStoreContract {
     void theInOrderMarkerOfACheckpointSurvivesARestartAndStateWrites() throws Exception {
         BatchStore store = open();
         store.append("/v1/chat/completions", "m", List.of(rec("a"), rec("b")), ROOMY);
-        String id = store.sealOpen(s -> true, "flush").get(0);
+        String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         SegmentInfo s = store.segment(id);
         s.setStatus(SegmentStatus.FINISHED);
         store.update(s);
@@ -526,7 +526,7 @@ abstract class BatchStoreContract {
         BatchStore store = open();
         for (int k = 0; k < 3; k++) {
             store.append("/v1/chat/completions", "m", List.of(rec("a" + k), rec("b" + k)), ROOMY);
-            String id = store.sealOpen(s -> true, "flush").get(0);
+            String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
             SegmentInfo s = store.segment(id);
             s.setStatus(SegmentStatus.FINISHED);
             s.setBatchId("batch_" + k);
@@ -551,7 +551,7 @@ abstract class BatchStoreContract {
     void aRetrySegmentHoldsTheFailedRequestsOfItsParent() throws Exception {
         BatchStore store = open();
         store.append("/v1/chat/completions", "m", List.of(rec("a"), rec("b", 3, "{\"h\":\"b\"}"), rec("c")), ROOMY);
-        String parentId = store.sealOpen(s -> true, "flush").get(0);
+        String parentId = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         SegmentInfo parent = store.segment(parentId);
         parent.setStatus(SegmentStatus.FINISHED);
         store.update(parent);
@@ -598,7 +598,7 @@ abstract class BatchStoreContract {
         // an open segment is nobody's
         String openId = only(a, SegmentStatus.OPEN).getId();
         assertThat(a.tryClaim(openId, "node-a", 10_000)).isFalse();
-        String id = a.sealOpen(s -> true, "flush").get(0);
+        String id = a.sealOpen(s -> true, SealReason.FLUSH).get(0);
 
         assertThat(a.tryClaim(id, "node-a", 60_000)).isTrue();
         assertThat(leaseMillisLeft(id)).as("the lease recorded for its duration").isBetween(1L, 60_000L);

@@ -96,7 +96,7 @@ class EnginePollPagesTest {
         store = new FileBatchStore(tmp.resolve("store"), "poll-pages", SyncPolicy.NEVER, 60_000, MAPPER);
         store.start();
         store.append("/v1/chat/completions", "gpt-4o-mini", List.of(rec("a1")), ROOMY);
-        store.sealOpen(s -> true, "flush");
+        store.sealOpen(s -> true, SealReason.FLUSH);
         SegmentInfo s = store.segments().get(0);
         SegmentLifecycle.advance(s, SegmentStatus.CREATING);
         s.submittedAs("batch_mine", "validating", 1711471533L, System.currentTimeMillis());

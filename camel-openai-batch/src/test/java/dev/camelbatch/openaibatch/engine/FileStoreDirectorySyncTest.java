@@ -75,7 +75,7 @@ class FileStoreDirectorySyncTest {
                 .as("a sync after the segment's files were created: %s", syncs).isTrue();
 
         int before = syncs.size();
-        store.sealOpen(s -> true, "flush");
+        store.sealOpen(s -> true, SealReason.FLUSH);
         assertThat(syncs.size()).as("the SEALED state renamed into place").isGreaterThan(before);
 
         before = syncs.size();
@@ -101,7 +101,7 @@ class FileStoreDirectorySyncTest {
     void otherPoliciesLeaveTheDirectoryToTheOperatingSystem(SyncPolicy policy) throws Exception {
         open(policy);
         store.append("/v1/chat/completions", "gpt-4o-mini", List.of(rec("a1", 3, "{\"k\":\"v\"}")), ROOMY);
-        store.sealOpen(s -> true, "flush");
+        store.sealOpen(s -> true, SealReason.FLUSH);
         SegmentInfo s = store.segments().get(0);
         s.setStatus(SegmentStatus.UPLOADING);
         store.update(s);

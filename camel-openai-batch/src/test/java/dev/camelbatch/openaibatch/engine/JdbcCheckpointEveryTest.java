@@ -45,7 +45,7 @@ class JdbcCheckpointEveryTest {
         JdbcBatchStore other = store(1);
         try {
             a.append("/v1/chat/completions", "m", List.of(rec("x"), rec("y")), ROOMY);
-            String id = a.sealOpen(s -> true, "flush").get(0);
+            String id = a.sealOpen(s -> true, SealReason.FLUSH).get(0);
             assertThat(a.tryClaim(id, "node-a", 60_000)).isTrue();
             SegmentInfo s = a.segment(id);
             s.setStatus(SegmentStatus.FINISHED);

@@ -119,7 +119,7 @@ class JdbcConnectionsTest {
             store.append(CHAT, "m", List.of(rec(tag + "-" + i)), ROOMY);
         }
         assertThat(store.segments()).isNotEmpty();
-        String id = store.sealOpen(s -> true, "flush").get(0);
+        String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         assertThat(store.tryClaim(id, "node", 60_000)).isTrue();
         SegmentInfo s = store.segment(id);
         s.setStatus(SegmentStatus.FINISHED);

@@ -145,7 +145,7 @@ class JdbcTwoNodesTest {
         assertThat(open).as("an open segment per node").hasSize(2);
 
         // sealing by age (any node's engine) seals the open segments of both nodes
-        List<String> aged = b.sealOpen(s -> true, "batchTimeout");
+        List<String> aged = b.sealOpen(s -> true, SealReason.BATCH_TIMEOUT);
         assertThat(aged).containsExactlyInAnyOrderElementsOf(open.stream().map(SegmentInfo::getId).toList());
         assertThat(a.segments()).noneMatch(s -> s.getStatus() == SegmentStatus.OPEN);
     }

@@ -141,7 +141,7 @@ class MappedSpoolTest {
             assertThat(carried).isEqualTo(167);
             // appends go on after the recovered data, and the store seals a file to exactly its lines
             recovered.append("/v1/chat/completions", "m-a", List.of(record("after", null)), ROOMY);
-            List<String> sealed = recovered.sealOpen(s -> true, "flush");
+            List<String> sealed = recovered.sealOpen(s -> true, SealReason.FLUSH);
             assertThat(sealed).hasSize(2);
             int lines = 0;
             for (String id : sealed) {
@@ -284,7 +284,7 @@ class MappedSpoolTest {
             // a seal whose cut is interrupted fails and leaves the segment open and usable
             Thread.currentThread().interrupt();
             try {
-                store.sealOpen(s -> true, "flush");
+                store.sealOpen(s -> true, SealReason.FLUSH);
                 org.junit.jupiter.api.Assertions.fail("an interrupted seal must fail");
             } catch (IOException expected) {
                 // ClosedByInterruptException
@@ -295,7 +295,7 @@ class MappedSpoolTest {
                     .isEqualTo(SegmentStatus.OPEN);
             store.append("/v1/chat/completions", "m", List.of(record("c-0", null)), ROOMY);
             acknowledged.add("c-0");
-            List<String> sealed = store.sealOpen(s -> true, "flush");
+            List<String> sealed = store.sealOpen(s -> true, SealReason.FLUSH);
             assertThat(sealed).hasSize(1);
             Path data = store.uploadFile(sealed.get(0));
             assertThat(Files.size(data)).isEqualTo(store.segment(sealed.get(0)).getBytes());

@@ -165,7 +165,7 @@ class SubmissionReconcileTest {
             records.add(BatchStoreContract.rec(prefix + i));
         }
         store.append("/v1/chat/completions", "gpt-4o-mini", records, ROOMY);
-        store.sealOpen(s -> true, "test");
+        store.sealOpen(s -> true, SealReason.FLUSH);
     }
 
     private OpenAIBatchClient client(BatchSimulator sim) {
