@@ -57,7 +57,7 @@ final class DownloadInputStream extends InputStream {
             n = in.read(b, off, len);
         } catch (IOException e) {
             throw truncated("the connection failed after " + received + " bytes"
-                    + (expected >= 0 ? " of " + expected : "") + ": " + OpenAIBatchClient.describe(e), e);
+                    + (expected >= 0 ? " of " + expected : "") + ": " + ErrorResponses.describe(e), e);
         }
         if (n == -1) {
             eof = true;

@@ -1,6 +1,5 @@
 package dev.camelbatch.openaibatch.api;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -30,7 +29,6 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -54,7 +52,6 @@ import org.apache.hc.client5.http.ssl.TrustAllStrategy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
@@ -81,13 +78,12 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Long because it is one method per call of the Files and Batch API plus the single retry loop they all share
  * ({@code execute}): the streams it returns ({@link DownloadInputStream}, {@link LimitedJsonBody},
- * {@link PageIterator}) live in classes of their own.
+ * {@link PageIterator}) and the reading of error responses ({@link ErrorResponses}) live in classes of their own.
  */
 public class OpenAIBatchClient implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpenAIBatchClient.class);
 
-    private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
     /**
      * The largest JSON answer read (a batch, a file, a page of a list are a few kilobytes): a bigger one is refused as
      * not the expected JSON, before it is read into memory.
@@ -487,7 +483,7 @@ public class OpenAIBatchClient implements AutoCloseable {
                 response = doExecute(request);
             } catch (IOException e) {
                 long ms = millisSince(t0);
-                String what = describe(e);
+                String what = ErrorResponses.describe(e);
                 boolean notSent = definitelyNotSent(e);
                 if (!mode.idempotent() && !notSent) {
                     LOG.warn("{} failed after {} ms, outcome unknown (request may have been processed): {}; "
@@ -501,7 +497,7 @@ public class OpenAIBatchClient implements AutoCloseable {
                 throw new OpenAIConnectionException(target + " failed after " + attempt + " attempt(s): " + what, e);
             }
             int status = response.getCode();
-            String requestId = redact(headerValue(response, "x-request-id"));
+            String requestId = redact(ErrorResponses.header(response, "x-request-id"));
             if (status >= 200 && status < 300) {
                 boolean keepOpen = false;
                 try {
@@ -511,7 +507,7 @@ public class OpenAIBatchClient implements AutoCloseable {
                     keepOpen = streaming;
                     return result;
                 } catch (IOException e) {
-                    String what = describe(e);
+                    String what = ErrorResponses.describe(e);
                     if (!mode.idempotent()) {
                         LOG.warn("{} -> {} but the body could not be read ({}), request-id {}; outcome unknown, "
                                 + "not retrying", target, status, what, requestId);
@@ -536,20 +532,21 @@ public class OpenAIBatchClient implements AutoCloseable {
             }
             OpenAIApiException error;
             try {
-                error = toApiException(response, status, requestId);
+                error = ErrorResponses.toException(response, status, requestId, mapper, time.wallClock(),
+                        this::redact);
             } finally {
                 closeQuietly(response, true);
             }
             LOG.debug("{} -> {} in {} ms (attempt {}, request-id {})", target, status, millisSince(t0), attempt,
                     requestId);
+            String summary = ErrorResponses.summary(error);
             if (!mode.idempotent() && status >= 500) {
                 // a server error may come after the call took effect
-                LOG.warn("{} -> {}{}; outcome unknown, not retrying", target, status, describeApiError(error));
-                throw mode.unknown().create(target + " answered " + status + describeApiError(error),
-                        error.getRetryAfter(), error);
+                LOG.warn("{} -> {}{}; outcome unknown, not retrying", target, status, summary);
+                throw mode.unknown().create(target + " answered " + status + summary, error.getRetryAfter(), error);
             }
             if (error.isRetryable() && sleepBeforeRetry(target, attempt, start, error.getRetryAfter(),
-                    "HTTP " + status + describeApiError(error))) {
+                    "HTTP " + status + summary)) {
                 continue;
             }
             throw error;
@@ -612,102 +609,6 @@ public class OpenAIBatchClient implements AutoCloseable {
         return true;
     }
 
-    static String describe(Throwable e) {
-        String msg = e.getMessage();
-        String name = e.getClass().getSimpleName();
-        if (msg == null || msg.isBlank()) {
-            return name;
-        }
-        if (e instanceof JsonProcessingException) {
-            msg = ((JsonProcessingException) e).getOriginalMessage();
-        }
-        return name + ": " + msg;
-    }
-
-    private static String describeApiError(OpenAIApiException e) {
-        StringBuilder sb = new StringBuilder();
-        if (e.getType() != null) {
-            sb.append(" type=").append(e.getType());
-        }
-        if (e.getCode() != null) {
-            sb.append(" code=").append(e.getCode());
-        }
-        if (e.getRequestId() != null) {
-            sb.append(" request-id=").append(e.getRequestId());
-        }
-        return sb.toString();
-    }
-
-    private OpenAIApiException toApiException(ClassicHttpResponse response, int status, String requestId) {
-        Duration retryAfter = RetryPolicy.parseRetryAfter(headerValue(response, "retry-after-ms"),
-                headerValue(response, "Retry-After"), time.wallClock());
-        String type = null;
-        String code = null;
-        String message = null;
-        String param = null;
-        String raw = null;
-        try {
-            raw = readLimited(response.getEntity());
-        } catch (IOException e) {
-            LOG.debug("could not read the error body of a {} response: {}", status, describe(e));
-        }
-        if (raw != null && !raw.isBlank()) {
-            try {
-                JsonNode root = mapper.readTree(raw);
-                JsonNode err = root != null && root.path("error").isObject() ? root.get("error") : root;
-                if (err != null && err.isObject()) {
-                    message = text(err.get("message"));
-                    type = text(err.get("type"));
-                    code = text(err.get("code"));
-                    param = text(err.get("param"));
-                } else if (root != null && root.isTextual()) {
-                    message = root.asText();
-                }
-                if (message == null && root != null && root.path("error").isTextual()) {
-                    message = root.get("error").asText();
-                }
-            } catch (IOException | RuntimeException notJson) {
-                message = snippet(raw);
-            }
-        }
-        if (message == null || message.isBlank()) {
-            message = response.getReasonPhrase() == null || response.getReasonPhrase().isBlank()
-                    ? "HTTP " + status : response.getReasonPhrase();
-        }
-        return OpenAIApiException.of(status, redact(type), redact(code), redact(message), redact(param),
-                requestId, retryAfter);
-    }
-
-    private static String text(JsonNode n) {
-        if (n == null || n.isNull() || n.isMissingNode()) {
-            return null;
-        }
-        return n.isValueNode() ? n.asText() : n.toString();
-    }
-
-    private static String snippet(String raw) {
-        String s = raw.replaceAll("[\\p{Cntrl}&&[^\t]]+", " ").trim();
-        return s.length() <= 300 ? s : s.substring(0, 300) + "...";
-    }
-
-    private static String readLimited(HttpEntity entity) throws IOException {
-        if (entity == null) {
-            return null;
-        }
-        try (InputStream in = entity.getContent()) {
-            if (in == null) {
-                return null;
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buf = new byte[8192];
-            int n;
-            while (out.size() < MAX_ERROR_BODY_BYTES && (n = in.read(buf)) != -1) {
-                out.write(buf, 0, Math.min(n, MAX_ERROR_BODY_BYTES - out.size()));
-            }
-            return out.toString(StandardCharsets.UTF_8);
-        }
-    }
-
     /** Masks any occurrence of the API key (defence in depth: a server should never echo it). */
     String redact(String s) {
         String key = config.getApiKey();
@@ -768,7 +669,7 @@ public class OpenAIBatchClient implements AutoCloseable {
         String trimmed = id == null ? null : id.trim();
         if (!isValidId(trimmed)) {
             throw new IllegalArgumentException(name + " must be a non-empty id of letters, digits, '_' and '-', was "
-                    + (id == null ? "null" : "'" + snippet(id) + "'"));
+                    + (id == null ? "null" : "'" + ErrorResponses.snippet(id) + "'"));
         }
         return trimmed;
     }
@@ -801,11 +702,6 @@ public class OpenAIBatchClient implements AutoCloseable {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(name + " must not be blank");
         }
-    }
-
-    private static String headerValue(ClassicHttpResponse response, String name) {
-        Header h = response.getFirstHeader(name);
-        return h == null ? null : h.getValue();
     }
 
     private static long millisSince(long nanos) {
