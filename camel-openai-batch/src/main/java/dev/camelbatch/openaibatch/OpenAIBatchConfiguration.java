@@ -83,7 +83,8 @@ public class OpenAIBatchConfiguration implements Cloneable {
     @UriParam(label = "common", description = "A javax.sql.DataSource (#myDataSource; pooled or not: the store keeps"
                                               + " its own connections) whose database holds the store instead of"
                                               + " storeDirectory: PostgreSQL (or H2), shared by several nodes, each"
-                                              + " segment driven by the node that holds its lease. Tables are created when missing (tablePrefix); with"
+                                              + " segment driven by the node that holds its lease. Tables are"
+                                              + " created when missing (tablePrefix); with"
                                               + " PostgreSQL, syncPolicy ALWAYS commits spooled requests"
                                               + " synchronously, INTERVAL and NEVER with synchronous_commit=off."
                                               + " storeDirectory then holds only temporary files.")

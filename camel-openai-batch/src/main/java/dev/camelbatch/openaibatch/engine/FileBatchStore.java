@@ -9,16 +9,12 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,14 +55,17 @@ import org.slf4j.LoggerFactory;
  * When the store starts, the data of an open segment's file ends at its last complete line before any zero byte: a
  * torn last line left by a crash is cut off, and so is the zero-filled tail of a mapped file.
  * <p>
- * Long: appending, document staging, recovery, state files and history share one lock and the in-memory index of
- * segments here; each of them is a candidate for a class of its own.
+ * State files ({@link FileStateWriter}), emission checkpoints ({@link FileCheckpoints}), the history
+ * ({@link FileHistory}) and the background fsync ({@link GroupCommit}) are classes of their own. Why the rest is one
+ * long class: appending, document staging, sealing, recovery and completion all read and change the same four
+ * things under one lock (the index of segments, the open segment of each endpoint and model, the open files and the
+ * set of live custom ids), and a segment's files are only consistent with that index inside the lock. Splitting
+ * those parts would pass the four structures and the lock between classes, or expose them, to move code that is
+ * only correct as one critical section.
  */
 public class FileBatchStore implements BatchStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileBatchStore.class);
-    private static final int HISTORY_IN_MEMORY = 200;
-    private static final long HISTORY_ROTATE_BYTES = 16L * 1024 * 1024;
     private static final byte NEWLINE = '\n';
 
     private final String name;
@@ -83,13 +82,11 @@ public class FileBatchStore implements BatchStore {
     private final Map<String, String> openByGroup = new HashMap<>();
     private final Map<String, OpenFiles> openFiles = new HashMap<>();
     private final LongHashSet customIds = new LongHashSet(1024);
-    private final Deque<SegmentInfo> history = new ArrayDeque<>();
+    private final FileHistory history;
     private final Set<AppendFile> dirty = ConcurrentHashMap.newKeySet();
-    private final Map<String, java.nio.MappedByteBuffer> checkpoints = new HashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong stateVersions = new java.util.concurrent.atomic.AtomicLong();
-    private final Map<String, long[]> stateWrites = new ConcurrentHashMap<>();
-    private final ThreadLocal<List<IoAction>> deferred = ThreadLocal.withInitial(ArrayList::new);
-    private final GroupCommit groupCommit = new GroupCommit();
+    private final FileCheckpoints checkpoints;
+    private final FileStateWriter states;
+    private final GroupCommit groupCommit = new GroupCommit(this::syncDirty);
 
     /** Forces a directory's entries (names created or renamed in it) to disk. */
     @FunctionalInterface
@@ -133,6 +130,9 @@ public class FileBatchStore implements BatchStore {
         this.syncPolicy = syncPolicy;
         this.syncIntervalMillis = syncIntervalMillis;
         this.mapper = mapper;
+        this.history = new FileHistory(dir, mapper);
+        this.checkpoints = new FileCheckpoints(segmentsDir);
+        this.states = new FileStateWriter(segmentsDir, syncPolicy, mapper, lock, this::syncDirectoryIfAlways);
     }
 
     public Path directory() {
@@ -234,7 +234,7 @@ public class FileBatchStore implements BatchStore {
                     SegmentLifecycle.move(older, SegmentStatus.SEALED);
                     older.setSealedAt(System.currentTimeMillis());
                     older.sealedBy(SealReason.RECOVERED);
-                    writeState(older);
+                    states.write(older);
                 }
             }
             if (Files.exists(carryFile(s.getId()))) {
@@ -244,7 +244,7 @@ public class FileBatchStore implements BatchStore {
             }
             readRequests(s.getId(), line -> customIds.add(idHash(line)));
             requests += s.getRequestCount();
-            long[] ckpt = readCheckpoint(s.getId());
+            long[] ckpt = checkpoints.read(s.getId());
             if (ckpt != null) {
                 s.setEmittedOutput(Math.max(s.getEmittedOutput(), ckpt[0]));
                 s.setEmittedErrors(Math.max(s.getEmittedErrors(), ckpt[1]));
@@ -252,7 +252,7 @@ public class FileBatchStore implements BatchStore {
             }
             segments.put(s.getId(), s);
         }
-        loadHistory();
+        history.load();
         if (!found.isEmpty()) {
             LOG.info("Store '{}' at {}: recovered {} segments holding {} requests", name, dir, segments.size(),
                     requests);
@@ -380,7 +380,7 @@ public class FileBatchStore implements BatchStore {
                 }
             }
         } finally {
-            runDeferred();
+            states.runDeferred();
         }
         if (syncPolicy == SyncPolicy.ALWAYS) {
             groupCommit.sync();
@@ -445,7 +445,7 @@ public class FileBatchStore implements BatchStore {
         s.setMaxAgeMillis(limits.maxAgeMillis());
         // written at once, even under the lock: the state must exist before the first line of its data file
         // (a new segment is rare: one fsync per segment, and under ALWAYS two of the directory, see openAppend)
-        persistState(s.getId(), stateVersions.incrementAndGet(), mapper.writeValueAsBytes(s));
+        states.writeNow(s);
         segments.put(s.getId(), s);
         openByGroup.put(group, s.getId());
         LOG.debug("Store '{}': opened segment {} for {} {}", name, s.getId(), endpoint, model);
@@ -463,8 +463,8 @@ public class FileBatchStore implements BatchStore {
         if (!dataBroken && !carryBroken) {
             return f;
         }
-        LOG.warn("Store '{}': a file of segment {} was closed under the store (an interrupted thread); opening it again",
-                name, segmentId);
+        LOG.warn("Store '{}': a file of segment {} was closed under the store (an interrupted thread);"
+                 + " opening it again", name, segmentId);
         OpenFiles again = new OpenFiles(segmentId, dataBroken ? AppendFile.reopen(f.data) : f.data);
         again.carry = carryBroken ? AppendFile.reopen(f.carry) : f.carry;
         if (dirty.remove(f.data)) {
@@ -574,13 +574,13 @@ public class FileBatchStore implements BatchStore {
                         if (last && !seal && !openByGroup.containsKey(group)
                                 && !limits.isFull(s.getRequestCount(), s.getBytes(), s.getTokens())) {
                             SegmentLifecycle.move(s, SegmentStatus.OPEN);
-                            writeState(s);
+                            states.write(s);
                             openByGroup.put(group, s.getId());
                         } else {
                             SegmentLifecycle.move(s, SegmentStatus.SEALED);
                             s.setSealedAt(System.currentTimeMillis());
-                            s.sealedBy(st.sealReason != null ? st.sealReason : seal ? SealReason.FLUSH : SealReason.DOCUMENT_END);
-                            writeState(s);
+                            s.sealedBy(SealReason.atCommit(st.sealReason, seal));
+                            states.write(s);
                             sealed.add(s.getId());
                         }
                         segments.put(s.getId(), s);
@@ -588,7 +588,7 @@ public class FileBatchStore implements BatchStore {
                     committed = true;
                 }
             } finally {
-                runDeferred();
+                states.runDeferred();
             }
             return sealed;
         }
@@ -606,7 +606,7 @@ public class FileBatchStore implements BatchStore {
                         SegmentInfo s = st.info;
                         SegmentLifecycle.move(s, SegmentStatus.SEALED);
                         s.setSealedAt(System.currentTimeMillis());
-                        s.sealedBy(st.sealReason != null ? st.sealReason : SealReason.DOCUMENT_END);
+                        s.sealedBy(SealReason.atCommit(st.sealReason, false));
                         prepare.accept(s);
                         if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
                             throw new IllegalStateException("a prepared segment must be sealed or later, was "
@@ -615,14 +615,14 @@ public class FileBatchStore implements BatchStore {
                     }
                     for (StagingSegment st : all) {
                         SegmentInfo s = st.info;
-                        writeState(s);
+                        states.write(s);
                         segments.put(s.getId(), s);
                         out.add(s.copy());
                     }
                     committed = true;
                 }
             } finally {
-                runDeferred();
+                states.runDeferred();
             }
             return out;
         }
@@ -652,7 +652,7 @@ public class FileBatchStore implements BatchStore {
             info = SegmentInfo.create(name, endpoint, model, SegmentStatus.STAGING, System.currentTimeMillis());
             info.setMaxAgeMillis(maxAgeMillis);
             // the STAGING state first: a crash before the commit leaves files that the next start deletes
-            writeState(info);
+            states.write(info);
             PrivateFiles.createFile(dataFile(info.getId()));
             data = FileChannel.open(dataFile(info.getId()), StandardOpenOption.WRITE);
         }
@@ -766,7 +766,7 @@ public class FileBatchStore implements BatchStore {
                 }
             }
         } finally {
-            runDeferred();
+            states.runDeferred();
         }
         return ids;
     }
@@ -786,7 +786,7 @@ public class FileBatchStore implements BatchStore {
                 dirty.remove(f.carry);
             }
             // the data reaches the disk before the SEALED state does (both after the lock is released)
-            defer(() -> {
+            states.defer(() -> {
                 if (syncPolicy != SyncPolicy.NEVER) {
                     f.data.force();
                     if (f.carry != null) {
@@ -803,7 +803,7 @@ public class FileBatchStore implements BatchStore {
         SegmentLifecycle.move(s, SegmentStatus.SEALED);
         s.setSealedAt(System.currentTimeMillis());
         s.sealedBy(reason);
-        writeState(s);
+        states.write(s);
         LOG.debug("Store '{}': sealed {} ({} requests, {} bytes) by {}", name, s.getId(), s.getRequestCount(),
                 s.getBytes(), reason);
         return s.getId();
@@ -822,11 +822,11 @@ public class FileBatchStore implements BatchStore {
                     throw new IllegalStateException("Segment " + segment.getId() + " is open; seal it first");
                 }
                 SegmentInfo copy = segment.copy();
-                writeState(copy);
+                states.write(copy);
                 segments.put(copy.getId(), copy);
             }
         } finally {
-            runDeferred();
+            states.runDeferred();
         }
     }
 
@@ -845,7 +845,8 @@ public class FileBatchStore implements BatchStore {
                 Path tmpCarry = segmentsDir.resolve(s.getId() + ".carry.jsonl.tmp");
                 long bytes = 0;
                 long tokens = 0;
-                try (FileChannel data = FileChannel.open(tmpData, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                try (FileChannel data = FileChannel.open(tmpData, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE)) {
                     AppendFile carry = null;
                     for (SpoolRecord r : records) {
                         ByteBuffer b = ByteBuffer.allocate(r.line().length + 1);
@@ -872,17 +873,17 @@ public class FileBatchStore implements BatchStore {
                     }
                 }
                 PrivateFiles.restrict(tmpData);
-                move(tmpData, dataFile(s.getId()));
+                FileStateWriter.replace(tmpData, dataFile(s.getId()));
                 if (Files.exists(tmpCarry)) {
                     PrivateFiles.restrict(tmpCarry);
-                    move(tmpCarry, carryFile(s.getId()));
+                    FileStateWriter.replace(tmpCarry, carryFile(s.getId()));
                 }
                 s.setRequestCount(records.size());
                 s.setBytes(bytes);
                 s.setTokens(tokens);
                 s.setSealedAt(System.currentTimeMillis());
                 s.sealedBy(SealReason.RETRY);
-                writeState(s);
+                states.write(s);
                 segments.put(s.getId(), s);
                 for (SpoolRecord r : records) {
                     customIds.add(hash(r.customId()));
@@ -890,7 +891,7 @@ public class FileBatchStore implements BatchStore {
                 return s.copy();
             }
         } finally {
-            runDeferred();
+            states.runDeferred();
         }
     }
 
@@ -929,52 +930,6 @@ public class FileBatchStore implements BatchStore {
         }
         InputStream in = Files.newInputStream(file);
         return limit == Long.MAX_VALUE ? in : new BoundedInputStream(in, limit);
-    }
-
-    /** Ends after a number of bytes. */
-    private static final class BoundedInputStream extends java.io.FilterInputStream {
-        private long left;
-
-        BoundedInputStream(InputStream in, long limit) {
-            super(in);
-            this.left = limit;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int b = super.read();
-            if (b >= 0) {
-                left--;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int n = super.read(b, off, (int) Math.min(len, left));
-            if (n > 0) {
-                left -= n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            long k = super.skip(Math.min(n, left));
-            left -= k;
-            return k;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return (int) Math.min(super.available(), left);
-        }
     }
 
     @Override
@@ -1025,30 +980,8 @@ public class FileBatchStore implements BatchStore {
             s.setEmittedOutput(output);
             s.setEmittedErrors(errors);
             s.setEmittedSynthetic(synthetic);
-            java.nio.MappedByteBuffer ckpt = checkpoints.get(segmentId);
-            if (ckpt == null) {
-                Path p = checkpointFile(segmentId);
-                if (!Files.exists(p)) {
-                    PrivateFiles.createFile(p);
-                }
-                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                    ckpt = ch.map(FileChannel.MapMode.READ_WRITE, 0, 24);
-                }
-                checkpoints.put(segmentId, ckpt);
-            }
-            // a store into a shared mapping is in the page cache at once: it survives the death of the JVM without
-            // a system call per line (each value is monotonic, so a kill between the three stores is harmless)
-            ckpt.putLong(0, output).putLong(8, errors).putLong(16, synthetic);
+            checkpoints.write(segmentId, output, errors, synthetic);
         }
-    }
-
-    private long[] readCheckpoint(String segmentId) throws IOException {
-        Path p = checkpointFile(segmentId);
-        if (!Files.exists(p) || Files.size(p) < 24) {
-            return null;
-        }
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p));
-        return new long[] { b.getLong(), b.getLong(), b.getLong() };
     }
 
     @Override
@@ -1079,148 +1012,27 @@ public class FileBatchStore implements BatchStore {
                     customIds.remove(h);
                 }
             }
-            appendHistory(s);
-            checkpoints.remove(s.getId());
+            history.append(s);
+            checkpoints.forget(s.getId());
             segments.remove(s.getId());
         }
         // state DONE first: a crash after this point only leaves files that the next start deletes
-        writeState(s);
+        states.write(s);
         deleteSegmentFiles(s.getId());
-        stateWrites.remove(s.getId());
+        states.forget(s.getId());
     }
 
     private void deleteSegmentFiles(String id) throws IOException {
         Files.deleteIfExists(dataFile(id));
         Files.deleteIfExists(carryFile(id));
-        Files.deleteIfExists(checkpointFile(id));
-        Files.deleteIfExists(stateFile(id));
-    }
-
-    private void appendHistory(SegmentInfo s) throws IOException {
-        Path h = dir.resolve("history.jsonl");
-        if (Files.exists(h) && Files.size(h) > HISTORY_ROTATE_BYTES) {
-            Files.move(h, dir.resolve("history.1.jsonl"), StandardCopyOption.REPLACE_EXISTING);
-        }
-        if (!Files.exists(h)) {
-            PrivateFiles.createFile(h);
-        }
-        byte[] json = mapper.writeValueAsBytes(s);
-        try (FileChannel ch = FileChannel.open(h, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-            ByteBuffer b = ByteBuffer.allocate(json.length + 1);
-            b.put(json).put(NEWLINE).flip();
-            writeFully(ch, b);
-        }
-        history.addLast(s);
-        while (history.size() > HISTORY_IN_MEMORY) {
-            history.removeFirst();
-        }
-    }
-
-    private void loadHistory() throws IOException {
-        Path h = dir.resolve("history.jsonl");
-        if (!Files.exists(h)) {
-            return;
-        }
-        try (InputStream in = Files.newInputStream(h)) {
-            LineReader.forEachLine(in, 1 << 16, 1 << 20, line -> {
-                try {
-                    history.addLast(mapper.readValue(line, SegmentInfo.class));
-                    while (history.size() > HISTORY_IN_MEMORY) {
-                        history.removeFirst();
-                    }
-                } catch (IOException e) {
-                    LOG.debug("Skipping unreadable history line: {}", e.getMessage());
-                }
-            });
-        }
+        Files.deleteIfExists(checkpoints.file(id));
+        Files.deleteIfExists(states.stateFile(id));
     }
 
     @Override
     public List<SegmentInfo> history(int max) {
         synchronized (lock) {
-            List<SegmentInfo> all = new ArrayList<>(history);
-            return new ArrayList<>(all.subList(Math.max(0, all.size() - max), all.size()));
-        }
-    }
-
-    /**
-     * Persists a segment state (write a temp file, fsync, rename). Called with the store lock held, it only queues
-     * the write, which the calling thread performs after releasing the lock ({@link #runDeferred}): an fsync takes
-     * tens of milliseconds and must not stall the producers. A version number keeps an older state from replacing a
-     * newer one when two threads write the same segment.
-     */
-    private void writeState(SegmentInfo s) throws IOException {
-        String id = s.getId();
-        byte[] json = mapper.writeValueAsBytes(s);
-        long version = stateVersions.incrementAndGet();
-        if (Thread.holdsLock(lock)) {
-            deferred.get().add(() -> persistState(id, version, json));
-        } else {
-            persistState(id, version, json);
-        }
-    }
-
-    /** Queues work (an fsync, a close) to run after the store lock is released, in order. */
-    private void defer(IoAction action) {
-        deferred.get().add(action);
-    }
-
-    /** Runs what this thread queued while it held the store lock. */
-    private void runDeferred() throws IOException {
-        List<IoAction> actions = deferred.get();
-        if (actions.isEmpty()) {
-            return;
-        }
-        List<IoAction> copy = new ArrayList<>(actions);
-        actions.clear();
-        IOException first = null;
-        for (IoAction a : copy) {
-            try {
-                a.run();
-            } catch (IOException e) {
-                if (first == null) {
-                    first = e;
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    @FunctionalInterface
-    private interface IoAction {
-        void run() throws IOException;
-    }
-
-    private void persistState(String id, long version, byte[] json) throws IOException {
-        long[] written = stateWrites.computeIfAbsent(id, k -> new long[1]);
-        synchronized (written) {
-            if (version < written[0]) {
-                return;
-            }
-            Path target = stateFile(id);
-            Path tmp = segmentsDir.resolve(id + ".state.json.tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeFully(ch, ByteBuffer.wrap(json));
-                if (syncPolicy != SyncPolicy.NEVER) {
-                    ch.force(false);
-                }
-            }
-            PrivateFiles.restrict(tmp);
-            move(tmp, target);
-            // the rename, and the segment files created before it, reach the disk with the directory
-            syncDirectoryIfAlways(segmentsDir);
-            written[0] = version;
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+            return history.recent(max);
         }
     }
 
@@ -1285,7 +1097,7 @@ public class FileBatchStore implements BatchStore {
             for (SegmentInfo s : segments.values()) {
                 if (s.getStatus() == SegmentStatus.OPEN) {
                     try {
-                        writeState(s);
+                        states.write(s);
                     } catch (IOException e) {
                         LOG.warn("Store '{}': cannot write state of {}: {}", name, s.getId(), e.getMessage());
                     }
@@ -1303,7 +1115,7 @@ public class FileBatchStore implements BatchStore {
             }
         }
         try {
-            runDeferred();
+            states.runDeferred();
         } catch (IOException e) {
             LOG.warn("Store '{}': cannot write the state of open segments on close: {}", name, e.getMessage());
         }
@@ -1315,14 +1127,6 @@ public class FileBatchStore implements BatchStore {
 
     private Path carryFile(String id) {
         return segmentsDir.resolve(id + ".carry.jsonl");
-    }
-
-    private Path checkpointFile(String id) {
-        return segmentsDir.resolve(id + ".ckpt");
-    }
-
-    private Path stateFile(String id) {
-        return segmentsDir.resolve(id + ".state.json");
     }
 
     static String groupKey(String endpoint, String model) {
@@ -1346,48 +1150,6 @@ public class FileBatchStore implements BatchStore {
         OpenFiles(String segmentId, AppendFile data) {
             this.segmentId = segmentId;
             this.data = data;
-        }
-    }
-
-    /** One fsync shared by all producers waiting at the same time. */
-    private final class GroupCommit {
-        private long requested;
-        private long completed;
-        private boolean syncing;
-
-        void sync() throws IOException {
-            long ticket;
-            synchronized (this) {
-                ticket = ++requested;
-                while (true) {
-                    if (completed >= ticket) {
-                        return;
-                    }
-                    if (!syncing) {
-                        syncing = true;
-                        break;
-                    }
-                    try {
-                        wait();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("Interrupted while waiting for fsync", e);
-                    }
-                }
-            }
-            long upTo;
-            synchronized (this) {
-                upTo = requested;
-            }
-            try {
-                syncDirty();
-            } finally {
-                synchronized (this) {
-                    completed = Math.max(completed, upTo);
-                    syncing = false;
-                    notifyAll();
-                }
-            }
         }
     }
 }

@@ -13,15 +13,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -64,7 +60,15 @@ import org.slf4j.LoggerFactory;
  * FOR UPDATE SKIP LOCKED}); the holder renews its leases while it lives; a lease that is not renewed expires and
  * another node claims the segment and carries on from its recorded state and checkpoint. Every change that a
  * holder makes to a segment ({@link #update}, {@link #checkpoint}, {@link #complete}) is fenced: it is refused
- * with a {@link LeaseLostException} once another node holds the lease.
+ * with a {@link LeaseLostException} once another node holds the lease ({@link JdbcLeases}).
+ * <p>
+ * The parts with a job of their own are classes of their own: the schema ({@link JdbcSchema}), transactions and
+ * their retries ({@link JdbcTransactions}), connections ({@link JdbcConnections}), the append path
+ * ({@link JdbcSpool}, {@link JdbcGroupWriter}, {@link JdbcDocumentAppender}), the rows ({@link JdbcSegmentRows},
+ * {@link JdbcRequestRows}), checkpoints, leases and history. Why the rest is still long: it is the
+ * {@link BatchStore} contract for segments, one short method per operation, each a statement or a transaction of a
+ * few statements with the fence, the checkpoint flush and the lease cache that every segment change needs; moving
+ * them apart would split one table's reads and writes across classes.
  */
 public class JdbcBatchStore implements BatchStore {
 
@@ -84,9 +88,6 @@ public class JdbcBatchStore implements BatchStore {
      * {@link JdbcCheckpoints}).
      */
     static final int CHECKPOINT_EVERY = Integer.getInteger("openai-batch.jdbcCheckpointEvery", 1);
-    private static final int MAX_ATTEMPTS = 6;
-    private static final int HISTORY_KEEP = 10_000;
-    private static final int HISTORY_PRUNE_EVERY = 100;
     /**
      * The database's clock in epoch milliseconds (leases never compare the clocks of two nodes); package-private for
      * the store's tests, which read and move a lease's recorded expiry with it.
@@ -106,8 +107,8 @@ public class JdbcBatchStore implements BatchStore {
     private final JdbcTables tables;
     private final String segmentsTable;
     private final String requestsTable;
-    private final String historyTable;
     private final JdbcConnections connections;
+    private final JdbcTransactions tx;
     private final JdbcSegmentRows segmentRows;
     private final JdbcRequestRows requestRows;
     private boolean createSchema = true;
@@ -119,11 +120,8 @@ public class JdbcBatchStore implements BatchStore {
     private volatile JdbcSpool spool;
     /** The emission checkpoints (one statement each, committed asynchronously, on a connection of their own). */
     private volatile JdbcCheckpoints checkpoints;
-    /** The owner this store claims leases for (the node id of its engine); fences changes once set. */
-    private volatile String leaseOwner;
-    /** What the last reads saw of other owners' leases: claims of segments leased elsewhere skip the database. */
-    private final Map<String, LeaseView> leaseCache = new ConcurrentHashMap<>();
-    private final AtomicLong completions = new AtomicLong();
+    private final JdbcLeases leases;
+    private final JdbcHistory history;
 
     /**
      * @param dataSource    where the tables are (pooled or not: the store keeps the connections it works with)
@@ -152,8 +150,10 @@ public class JdbcBatchStore implements BatchStore {
         this.tables = new JdbcTables(name, p, mapper);
         this.segmentsTable = tables.segments;
         this.requestsTable = tables.requests;
-        this.historyTable = tables.history;
         this.connections = new JdbcConnections(dataSource, name, IDLE_CONNECTIONS);
+        this.tx = new JdbcTransactions(connections, name, tables);
+        this.leases = new JdbcLeases(tables, tx);
+        this.history = new JdbcHistory(tables, tx);
         this.segmentRows = new JdbcSegmentRows(tables);
         this.requestRows = new JdbcRequestRows(tables);
     }
@@ -234,66 +234,14 @@ public class JdbcBatchStore implements BatchStore {
 
     // ---------------------------------------------------------------- schema
 
-    /** The DDL for a table prefix: tables and indexes, each statement idempotent ({@code IF NOT EXISTS}). */
+    /** The DDL for a table prefix (see {@link JdbcSchema#ddl}). */
     public static List<String> ddl(String tablePrefix) {
-        String p = tablePrefix == null ? DEFAULT_TABLE_PREFIX : tablePrefix;
-        // constraint and index names without the schema (PostgreSQL creates them in the table's schema)
-        String n = p.substring(p.indexOf('.') + 1);
-        return List.of(
-                "CREATE TABLE IF NOT EXISTS " + p + "segments (\n"
-                + "    id                VARCHAR(64)  NOT NULL,\n"
-                + "    name              VARCHAR(512) NOT NULL,\n"
-                + "    endpoint          VARCHAR(128) NOT NULL,\n"
-                + "    model             VARCHAR(" + RequestLines.MAX_MODEL_LENGTH + ") NOT NULL,\n"
-                + "    status            VARCHAR(16)  NOT NULL,\n"
-                + "    open_slot         SMALLINT,\n"
-                + "    attempt           INT          NOT NULL,\n"
-                + "    parent_id         VARCHAR(64),\n"
-                + "    request_count     INT          NOT NULL,\n"
-                + "    bytes             BIGINT       NOT NULL,\n"
-                + "    tokens            BIGINT       NOT NULL,\n"
-                + "    created_at        BIGINT       NOT NULL,\n"
-                + "    updated_at        BIGINT       NOT NULL,\n"
-                + "    emitted_output    BIGINT       DEFAULT 0 NOT NULL,\n"
-                + "    emitted_errors    BIGINT       DEFAULT 0 NOT NULL,\n"
-                + "    emitted_synthetic BIGINT       DEFAULT 0 NOT NULL,\n"
-                + "    lease_owner       VARCHAR(255),\n"
-                + "    lease_until       BIGINT,\n"
-                + "    state             TEXT         NOT NULL,\n"
-                + "    CONSTRAINT " + n + "segments_pk PRIMARY KEY (id),\n"
-                + "    CONSTRAINT " + n + "segments_open UNIQUE (name, endpoint, model, open_slot)\n"
-                + ")",
-                "CREATE INDEX IF NOT EXISTS " + n + "segments_name ON " + p + "segments (name, status)",
-                "CREATE TABLE IF NOT EXISTS " + p + "requests (\n"
-                + "    segment_id VARCHAR(64)  NOT NULL,\n"
-                + "    seq        INT          NOT NULL,\n"
-                + "    name       VARCHAR(512) NOT NULL,\n"
-                + "    custom_id  VARCHAR(512) NOT NULL,\n"
-                + "    live_id    VARCHAR(512),\n"
-                + "    tokens     INT          NOT NULL,\n"
-                + "    line       BYTEA        NOT NULL,\n"
-                + "    carried    BYTEA,\n"
-                + "    CONSTRAINT " + n + "requests_pk PRIMARY KEY (segment_id, seq),\n"
-                + "    CONSTRAINT " + n + "requests_live UNIQUE (name, live_id)\n"
-                + ")",
-                "CREATE TABLE IF NOT EXISTS " + p + "history (\n"
-                + "    seq         BIGINT GENERATED BY DEFAULT AS IDENTITY,\n"
-                + "    name        VARCHAR(512) NOT NULL,\n"
-                + "    segment_id  VARCHAR(64)  NOT NULL,\n"
-                + "    finished_at BIGINT       NOT NULL,\n"
-                + "    state       TEXT         NOT NULL,\n"
-                + "    CONSTRAINT " + n + "history_pk PRIMARY KEY (seq)\n"
-                + ")",
-                "CREATE INDEX IF NOT EXISTS " + n + "history_name ON " + p + "history (name, seq)");
+        return JdbcSchema.ddl(tablePrefix);
     }
 
-    /** The DDL as a script (statements ended by {@code ;}), as shipped in {@code openai-batch-schema-postgresql.sql}. */
+    /** The DDL as a script, as shipped in {@code openai-batch-schema-postgresql.sql}. */
     public static String ddlScript(String tablePrefix) {
-        StringBuilder sb = new StringBuilder();
-        for (String s : ddl(tablePrefix)) {
-            sb.append(s).append(";\n\n");
-        }
-        return sb.toString();
+        return JdbcSchema.ddlScript(tablePrefix);
     }
 
     /** Connects, creates the tables when missing (unless disabled) and checks that they are usable. */
@@ -303,17 +251,7 @@ public class JdbcBatchStore implements BatchStore {
             DatabaseMetaData md = c.getMetaData();
             postgres = md.getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
             tables.postgres(postgres);
-            if (!tablesExist(c)) {
-                if (!createSchema) {
-                    throw new IOException("The tables " + segmentsTable + ", " + requestsTable + " and "
-                                          + historyTable + " do not exist; create them with"
-                                          + " openai-batch-schema-postgresql.sql or let the store create them");
-                }
-                createTables(c);
-            }
-            if (!tablesExist(c)) {
-                throw new IOException("The tables " + segmentsTable + " etc. cannot be read after creating them");
-            }
+            new JdbcSchema(tables).ensure(c, createSchema);
             LOG.info("Store '{}': {} {} tables {}*{}; keeps up to {} connections of its own from {}", name,
                     md.getDatabaseProductName(), md.getDatabaseProductVersion(), prefix,
                     postgres && syncPolicy != SyncPolicy.ALWAYS ? " (spool commits with synchronous_commit=off)"
@@ -349,195 +287,10 @@ public class JdbcBatchStore implements BatchStore {
         }
     }
 
-
-    private boolean tablesExist(Connection c) {
-        boolean auto = autoCommit(c);
-        try (Statement s = c.createStatement()) {
-            if (!auto) {
-                c.setAutoCommit(true);
-            }
-            s.executeQuery("SELECT id FROM " + segmentsTable + " WHERE 1 = 0").close();
-            s.executeQuery("SELECT seq FROM " + requestsTable + " WHERE 1 = 0").close();
-            s.executeQuery("SELECT seq FROM " + historyTable + " WHERE 1 = 0").close();
-            return true;
-        } catch (SQLException e) {
-            return false;
-        }
-    }
-
-    private void createTables(Connection c) throws SQLException {
-        c.setAutoCommit(false);
-        try (Statement s = c.createStatement()) {
-            if (tables.postgres()) {
-                // nodes starting together: concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog
-                s.execute("SELECT pg_advisory_xact_lock(" + (("camel-openai-batch:" + prefix).hashCode()) + ")");
-            }
-            for (String ddl : ddl(prefix)) {
-                s.execute(ddl);
-            }
-            c.commit();
-            LOG.info("Store '{}': created the tables {}segments, {}requests and {}history", name, prefix, prefix,
-                    prefix);
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
-    }
-
-
-    // ---------------------------------------------------------------- transactions
-
-    @FunctionalInterface
-    private interface Work<T> {
-        T run(Connection c) throws SQLException, IOException;
-    }
-
-    /**
-     * Runs work in one transaction, retried on deadlocks, serialization failures and lock timeouts; an exception of
-     * the work rolls it back.
-     */
-    private <T> T inTx(boolean async, Work<T> work) throws IOException {
-        for (int attempt = 1;; attempt++) {
-            Connection c;
-            try {
-                c = connections.borrow();
-            } catch (SQLException e) {
-                throw sqlFailure(e);
-            }
-            Throwable failure = null;
-            try {
-                c.setAutoCommit(false);
-                if (async) {
-                    asyncCommit(c);
-                }
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException e) {
-                failure = e;
-                rollbackQuietly(c);
-                if (attempt < MAX_ATTEMPTS && transientFailure(e)) {
-                    LOG.debug("Store '{}': transaction retried after {}", name, e.toString());
-                    connections.release(c, failure);
-                    c = null;
-                    pause(attempt);
-                    continue;
-                }
-                throw sqlFailure(e);
-            } catch (IOException | RuntimeException | Error e) {
-                failure = e;
-                rollbackQuietly(c);
-                throw e;
-            } finally {
-                if (c != null) {
-                    connections.release(c, failure);
-                }
-            }
-        }
-    }
-
-    /** Work outside of a transaction (autocommit), retried like {@link #inTx}. */
-    private <T> T autoCommitted(Work<T> work) throws IOException {
-        for (int attempt = 1;; attempt++) {
-            Connection c;
-            try {
-                c = connections.borrow();
-            } catch (SQLException e) {
-                throw sqlFailure(e);
-            }
-            Throwable failure = null;
-            try {
-                return work.run(c);
-            } catch (SQLException e) {
-                failure = e;
-                if (attempt < MAX_ATTEMPTS && transientFailure(e)) {
-                    connections.release(c, failure);
-                    c = null;
-                    pause(attempt);
-                    continue;
-                }
-                throw sqlFailure(e);
-            } catch (IOException | RuntimeException | Error e) {
-                failure = e;
-                throw e;
-            } finally {
-                if (c != null) {
-                    connections.release(c, failure);
-                }
-            }
-        }
-    }
-
-    private void asyncCommit(Connection c) throws SQLException {
-        if (tables.postgres()) {
-            try (Statement s = c.createStatement()) {
-                s.execute("SET LOCAL synchronous_commit TO OFF");
-            }
-        }
-    }
+    // ---------------------------------------------------------------- helpers
 
     private boolean asyncSpool() {
         return tables.postgres() && syncPolicy != SyncPolicy.ALWAYS;
-    }
-
-    static boolean transientFailure(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null) {
-                String st = s.getSQLState();
-                // serialization failure, deadlock (PostgreSQL, H2), lock timeout and concurrent update (H2)
-                if (st.equals("40001") || st.equals("40P01") || st.equals("HYT00") || st.equals("90131")) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    static boolean uniqueViolation(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s) {
-                if ("23505".equals(s.getSQLState())) {
-                    return true;
-                }
-                SQLException next = s.getNextException();
-                if (next != null && next != s && "23505".equals(next.getSQLState())) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    private IOException sqlFailure(SQLException e) {
-        SQLException next = e.getNextException();
-        String detail = next != null && next != e ? " (" + next.getMessage() + ")" : "";
-        return new IOException("Store '" + name + "': " + e.getMessage() + detail, e);
-    }
-
-    static void pause(int attempt) {
-        try {
-            Thread.sleep(Math.min(500, 10L << attempt) + (long) (Math.random() * 20));
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static boolean autoCommit(Connection c) {
-        try {
-            return c.getAutoCommit();
-        } catch (SQLException e) {
-            return true;
-        }
-    }
-
-    private static void rollbackQuietly(Connection c) {
-        try {
-            c.rollback();
-        } catch (SQLException e) {
-            // the connection is broken; it is dropped
-        }
     }
 
     private void ensureOpen() {
@@ -568,7 +321,7 @@ public class JdbcBatchStore implements BatchStore {
             return new JdbcDocumentAppender(tables, segmentRows, requestRows, connections, asyncSpool(),
                     spool.documentSlot(), endpoint, limits);
         } catch (SQLException e) {
-            throw sqlFailure(e);
+            throw tx.failure(e);
         }
     }
 
@@ -578,7 +331,7 @@ public class JdbcBatchStore implements BatchStore {
     public boolean containsCustomId(String customId) {
         ensureOpen();
         try {
-            return autoCommitted(c -> !requestRows.liveIds(c, List.of(customId)).isEmpty());
+            return tx.autoCommitted(c -> !requestRows.liveIds(c, List.of(customId)).isEmpty());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -589,7 +342,7 @@ public class JdbcBatchStore implements BatchStore {
         ensureOpen();
         try {
             flushCheckpoints();
-            return autoCommitted(c -> {
+            return tx.autoCommitted(c -> {
                 try (PreparedStatement ps = c.prepareStatement("SELECT " + SEG_COLS + " FROM " + segmentsTable
                                                                + " WHERE name = ? AND status <> 'STAGING'"
                                                                + " ORDER BY created_at, id")) {
@@ -603,7 +356,7 @@ public class JdbcBatchStore implements BatchStore {
                             seen.add(s.getId());
                         }
                     }
-                    leaseCache.keySet().retainAll(seen);
+                    leases.retainSeen(seen);
                     return list;
                 }
             });
@@ -617,7 +370,7 @@ public class JdbcBatchStore implements BatchStore {
         ensureOpen();
         try {
             flushCheckpoints();
-            return autoCommitted(c -> readSegment(c, id, false));
+            return tx.autoCommitted(c -> readSegment(c, id, false));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -650,11 +403,7 @@ public class JdbcBatchStore implements BatchStore {
         long left = rs.getLong(11);
         // (an open segment's lease_until only stamps its writer's last append)
         boolean noLease = rs.wasNull() || owner == null || s.getStatus() == SegmentStatus.OPEN;
-        if (noLease) {
-            leaseCache.remove(s.getId());
-        } else {
-            leaseCache.put(s.getId(), new LeaseView(owner, System.nanoTime() + left * 1_000_000L));
-        }
+        leases.seen(s.getId(), noLease ? null : owner, left);
         return s;
     }
 
@@ -672,7 +421,7 @@ public class JdbcBatchStore implements BatchStore {
     public List<String> sealOpen(Predicate<SegmentInfo> filter, SealReason reason) throws IOException {
         ensureOpen();
         // a plain read first: most calls (the engine's, every cycle) seal nothing and lock nothing
-        List<SegmentInfo> candidates = autoCommitted(c -> {
+        List<SegmentInfo> candidates = tx.autoCommitted(c -> {
             List<SegmentInfo> list = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT " + SEG_COLS + " FROM " + segmentsTable
                                                            + " WHERE name = ? AND open_slot IS NOT NULL"
@@ -692,7 +441,7 @@ public class JdbcBatchStore implements BatchStore {
         if (candidates.isEmpty()) {
             return List.of();
         }
-        return inTx(asyncSpool(), c -> {
+        return tx.inTx(asyncSpool(), c -> {
             List<String> sealed = new ArrayList<>();
             long now = System.currentTimeMillis();
             for (SegmentInfo candidate : candidates) {
@@ -714,8 +463,8 @@ public class JdbcBatchStore implements BatchStore {
     public void update(SegmentInfo segment) throws IOException {
         ensureOpen();
         flushCheckpoints();
-        String owner = leaseOwner;
-        int n = autoCommitted(c -> {
+        String owner = leases.owner();
+        int n = tx.autoCommitted(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET status = ?,"
                                                            + " open_slot = NULL, attempt = ?, parent_id = ?,"
                                                            + " request_count = ?, bytes = ?, tokens = ?, state = ?,"
@@ -724,7 +473,7 @@ public class JdbcBatchStore implements BatchStore {
                                                            + " emitted_synthetic = GREATEST(emitted_synthetic, ?),"
                                                            + " updated_at = ? WHERE id = ? AND name = ?"
                                                            + " AND status NOT IN ('OPEN', 'STAGING')"
-                                                           + fence(owner))) {
+                                                           + JdbcLeases.fence(owner))) {
                 ps.setString(1, segment.getStatus().name());
                 ps.setInt(2, segment.getAttempt());
                 ps.setString(3, segment.getParentId());
@@ -745,34 +494,8 @@ public class JdbcBatchStore implements BatchStore {
             }
         });
         if (n == 0) {
-            refused(segment.getId(), owner, true);
+            leases.refused(segment.getId(), owner, true);
         }
-    }
-
-    private static String fence(String owner) {
-        return owner == null ? "" : " AND (lease_owner IS NULL OR lease_owner = ?)";
-    }
-
-    /** Why a fenced change of a segment touched no row. */
-    private void refused(String id, String owner, boolean openIsError) throws IOException {
-        String[] row = autoCommitted(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT status, lease_owner FROM " + segmentsTable
-                                                           + " WHERE id = ? AND name = ?")) {
-                ps.setString(1, id);
-                ps.setString(2, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? new String[] { rs.getString(1), rs.getString(2) } : null;
-                }
-            }
-        });
-        if (row == null || SegmentStatus.STAGING.name().equals(row[0])) {
-            throw new IllegalStateException("Unknown segment " + id);
-        }
-        if (openIsError && SegmentStatus.OPEN.name().equals(row[0])) {
-            throw new IllegalStateException("Segment " + id + " is open; seal it first");
-        }
-        leaseCache.put(id, new LeaseView(row[1], System.nanoTime()));
-        throw new LeaseLostException(id, owner, row[1]);
     }
 
     @Override
@@ -793,8 +516,8 @@ public class JdbcBatchStore implements BatchStore {
         s.setTokens(tokens);
         s.setSealedAt(System.currentTimeMillis());
         s.sealedBy(SealReason.RETRY);
-        String owner = leaseOwner;
-        inTx(false, c -> {
+        String owner = leases.owner();
+        tx.inTx(false, c -> {
             if (owner != null && parentId != null) {
                 // only the holder of the parent's lease makes its retry segment (never two nodes at once)
                 try (PreparedStatement ps = c.prepareStatement("SELECT lease_owner FROM " + segmentsTable
@@ -884,7 +607,7 @@ public class JdbcBatchStore implements BatchStore {
      * only with autocommit off), never all in memory.
      */
     private void streamLines(String segmentId, Consumer<byte[]> lineConsumer) throws IOException {
-        readInTx(c -> {
+        tx.readInTx(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT line FROM " + requestsTable
                                                            + " WHERE segment_id = ? ORDER BY seq")) {
                 ps.setFetchSize(BATCH_ROWS);
@@ -902,7 +625,7 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public Map<String, byte[]> carriedHeaders(String segmentId) throws IOException {
         ensureOpen();
-        return readInTx(c -> {
+        return tx.readInTx(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT custom_id, carried FROM " + requestsTable
                                                            + " WHERE segment_id = ? AND carried IS NOT NULL")) {
                 ps.setFetchSize(BATCH_ROWS);
@@ -918,50 +641,20 @@ public class JdbcBatchStore implements BatchStore {
         });
     }
 
-    /**
-     * A read in a transaction of its own, never retried (it may feed a consumer as it goes): PostgreSQL streams a
-     * result with a fetch size (a cursor) only outside of autocommit.
-     */
-    private <T> T readInTx(Work<T> work) throws IOException {
-        Connection c;
-        try {
-            c = connections.borrow();
-        } catch (SQLException e) {
-            throw sqlFailure(e);
-        }
-        Throwable failure = null;
-        try {
-            c.setAutoCommit(false);
-            T result = work.run(c);
-            c.commit();
-            return result;
-        } catch (SQLException e) {
-            failure = e;
-            rollbackQuietly(c);
-            throw sqlFailure(e);
-        } catch (IOException | RuntimeException | Error e) {
-            failure = e;
-            rollbackQuietly(c);
-            throw e;
-        } finally {
-            connections.release(c, failure);
-        }
-    }
-
     // ---------------------------------------------------------------- emission
 
     @Override
     public void checkpoint(String segmentId, long output, long errors, long synthetic) throws IOException {
         ensureOpen();
-        String owner = leaseOwner;
+        String owner = leases.owner();
         boolean written;
         try {
             written = checkpoints.checkpoint(segmentId, output, errors, synthetic, owner);
         } catch (SQLException e) {
-            throw sqlFailure(e);
+            throw tx.failure(e);
         }
         if (!written) {
-            refused(segmentId, owner, false);
+            leases.refused(segmentId, owner, false);
         }
     }
 
@@ -972,7 +665,7 @@ public class JdbcBatchStore implements BatchStore {
             try {
                 c.flush();
             } catch (SQLException e) {
-                throw sqlFailure(e);
+                throw tx.failure(e);
             }
         }
     }
@@ -981,12 +674,12 @@ public class JdbcBatchStore implements BatchStore {
     public void complete(SegmentInfo segment) throws IOException {
         ensureOpen();
         flushCheckpoints();
-        String owner = leaseOwner;
+        String owner = leases.owner();
         SegmentInfo s = segment.copy();
         SegmentLifecycle.move(s, SegmentStatus.DONE);
         // 1 = completed now, 0 = completed before (by this node before a failure to answer, or by another), -1 = the
         // lease is another node's
-        int outcome = inTx(false, c -> {
+        int outcome = tx.inTx(false, c -> {
             SegmentInfo latest = readSegment(c, s.getId(), true);
             if (latest == null) {
                 return 0;
@@ -995,7 +688,7 @@ public class JdbcBatchStore implements BatchStore {
             s.setEmittedErrors(Math.max(s.getEmittedErrors(), latest.getEmittedErrors()));
             s.setEmittedSynthetic(Math.max(s.getEmittedSynthetic(), latest.getEmittedSynthetic()));
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + segmentsTable + " WHERE id = ?"
-                                                           + fence(owner))) {
+                                                           + JdbcLeases.fence(owner))) {
                 ps.setString(1, s.getId());
                 if (owner != null) {
                     ps.setString(2, owner);
@@ -1009,51 +702,15 @@ public class JdbcBatchStore implements BatchStore {
                 ps.setString(1, s.getId());
                 ps.executeUpdate();
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + historyTable
-                                                           + " (name, segment_id, finished_at, state)"
-                                                           + " VALUES (?, ?, ?, ?)")) {
-                ps.setString(1, name);
-                ps.setString(2, s.getId());
-                ps.setLong(3, System.currentTimeMillis());
-                ps.setString(4, writeState(s));
-                ps.executeUpdate();
-            }
+            history.record(c, s);
             return 1;
         });
         if (outcome < 0) {
-            refused(s.getId(), owner, false);
+            leases.refused(s.getId(), owner, false);
         }
-        leaseCache.remove(s.getId());
-        if (outcome > 0 && completions.incrementAndGet() % HISTORY_PRUNE_EVERY == 0) {
-            pruneHistory();
-        }
-    }
-
-    private void pruneHistory() {
-        try {
-            autoCommitted(c -> {
-                long keepFrom;
-                try (PreparedStatement ps = c.prepareStatement("SELECT seq FROM " + historyTable + " WHERE name = ?"
-                                                               + " ORDER BY seq DESC LIMIT 1 OFFSET ?")) {
-                    ps.setString(1, name);
-                    ps.setInt(2, HISTORY_KEEP - 1);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            return null;
-                        }
-                        keepFrom = rs.getLong(1);
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + historyTable + " WHERE name = ?"
-                                                               + " AND seq < ?")) {
-                    ps.setString(1, name);
-                    ps.setLong(2, keepFrom);
-                    ps.executeUpdate();
-                }
-                return null;
-            });
-        } catch (IOException e) {
-            LOG.debug("Store '{}': cannot prune the history: {}", name, e.toString());
+        leases.forget(s.getId());
+        if (outcome > 0) {
+            history.completed();
         }
     }
 
@@ -1061,34 +718,13 @@ public class JdbcBatchStore implements BatchStore {
     public List<SegmentInfo> history(int max) {
         ensureOpen();
         try {
-            return autoCommitted(c -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT state FROM " + historyTable
-                                                               + " WHERE name = ? ORDER BY seq DESC LIMIT ?")) {
-                    ps.setString(1, name);
-                    ps.setInt(2, Math.max(0, max));
-                    List<SegmentInfo> list = new ArrayList<>();
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            try {
-                                list.add(readState(rs.getString(1)));
-                            } catch (IOException e) {
-                                LOG.debug("Skipping an unreadable history record: {}", e.getMessage());
-                            }
-                        }
-                    }
-                    Collections.reverse(list);
-                    return list;
-                }
-            });
+            return history.read(max);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     // ---------------------------------------------------------------- leases
-
-    private record LeaseView(String owner, long untilNanos) {
-    }
 
     @Override
     public boolean supportsLeases() {
@@ -1098,95 +734,20 @@ public class JdbcBatchStore implements BatchStore {
     @Override
     public boolean tryClaim(String segmentId, String owner, long leaseMillis) throws IOException {
         ensureOpen();
-        leaseOwner = owner;
-        LeaseView seen = leaseCache.get(segmentId);
-        if (seen != null && seen.owner != null && !seen.owner.equals(owner) && System.nanoTime() < seen.untilNanos) {
-            // another node's lease that has not expired when last read: no need to ask the database
-            return false;
-        }
-        Boolean claimed = inTx(false, c -> {
-            String holder;
-            long left;
-            try (PreparedStatement ps = c.prepareStatement("SELECT lease_owner, lease_until - " + NOW_MS + " FROM "
-                                                           + segmentsTable + " WHERE id = ? AND name = ?"
-                                                           + " AND status NOT IN ('OPEN', 'STAGING')"
-                                                           + " FOR UPDATE SKIP LOCKED")) {
-                ps.setString(1, segmentId);
-                ps.setString(2, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        // gone, not sealed, or locked by another node's claim right now
-                        return false;
-                    }
-                    holder = rs.getString(1);
-                    left = rs.getLong(2);
-                    if (rs.wasNull()) {
-                        left = 0;
-                    }
-                }
-            }
-            if (holder != null && !holder.equals(owner) && left > 0) {
-                leaseCache.put(segmentId, new LeaseView(holder, System.nanoTime() + left * 1_000_000L));
-                return false;
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = ?,"
-                                                           + " lease_until = " + NOW_MS + " + ? WHERE id = ?")) {
-                ps.setString(1, owner);
-                ps.setLong(2, leaseMillis);
-                ps.setString(3, segmentId);
-                ps.executeUpdate();
-            }
-            if (holder != null && !holder.equals(owner)) {
-                LOG.info("Store '{}': segment {} taken over from '{}' (lease expired {} ms ago) by '{}'", name,
-                        segmentId, holder, -left, owner);
-            }
-            return true;
-        });
-        if (claimed) {
-            leaseCache.remove(segmentId);
-        }
-        return claimed;
+        return leases.tryClaim(segmentId, owner, leaseMillis);
     }
 
     @Override
     public Set<String> renewLeases(String owner, long leaseMillis) throws IOException {
         ensureOpen();
-        leaseOwner = owner;
-        return inTx(false, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_until = " + NOW_MS
-                                                           + " + ? WHERE name = ? AND lease_owner = ?")) {
-                ps.setLong(1, leaseMillis);
-                ps.setString(2, name);
-                ps.setString(3, owner);
-                ps.executeUpdate();
-            }
-            Set<String> held = new HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + segmentsTable
-                                                           + " WHERE name = ? AND lease_owner = ?")) {
-                ps.setString(1, name);
-                ps.setString(2, owner);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        held.add(rs.getString(1));
-                    }
-                }
-            }
-            return held;
-        });
+        return leases.renew(owner, leaseMillis);
     }
 
     @Override
     public void releaseLease(String segmentId, String owner) throws IOException {
         ensureOpen();
         flushCheckpoints();
-        autoCommitted(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = NULL,"
-                                                           + " lease_until = NULL WHERE id = ? AND lease_owner = ?")) {
-                ps.setString(1, segmentId);
-                ps.setString(2, owner);
-                return ps.executeUpdate();
-            }
-        });
+        leases.release(segmentId, owner);
     }
 
     @Override
@@ -1195,36 +756,13 @@ public class JdbcBatchStore implements BatchStore {
             return;
         }
         flushCheckpoints();
-        int n = autoCommitted(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + segmentsTable + " SET lease_owner = NULL,"
-                                                           + " lease_until = NULL WHERE name = ? AND lease_owner = ?")) {
-                ps.setString(1, name);
-                ps.setString(2, owner);
-                return ps.executeUpdate();
-            }
-        });
-        if (n > 0) {
-            LOG.info("Store '{}': released {} lease(s) of '{}'", name, n, owner);
-        }
+        leases.releaseAll(owner);
     }
 
     /** Lease holders by segment id, for diagnostics and tests: {@code owner} or {@code null}. */
     public Map<String, String> leaseHolders() throws IOException {
         ensureOpen();
-        return autoCommitted(c -> {
-            Map<String, String> m = new LinkedHashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, lease_owner FROM " + segmentsTable
-                                                           + " WHERE name = ? AND status <> 'STAGING'"
-                                                           + " ORDER BY created_at, id")) {
-                ps.setString(1, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        m.put(rs.getString(1), rs.getString(2));
-                    }
-                }
-            }
-            return m;
-        });
+        return leases.holders();
     }
 
     @Override
@@ -1238,7 +776,7 @@ public class JdbcBatchStore implements BatchStore {
             LOG.warn("Store '{}': cannot write the last emission checkpoints: {}", name, e.getMessage());
         }
         closed = true;
-        leaseCache.clear();
+        leases.forget();
         JdbcSpool sp = spool;
         if (sp != null) {
             sp.close();

@@ -83,8 +83,7 @@ final class JdbcCheckpoints {
             try (PreparedStatement ps = c.prepareStatement("UPDATE " + t.segments + " SET emitted_output = ?,"
                                                            + " emitted_errors = ?, emitted_synthetic = ?"
                                                            + " WHERE id = ? AND name = ?"
-                                                           + (p.owner == null ? ""
-                                                                   : " AND (lease_owner IS NULL OR lease_owner = ?)"))) {
+                                                           + JdbcLeases.fence(p.owner))) {
                 ps.setLong(1, p.output);
                 ps.setLong(2, p.errors);
                 ps.setLong(3, p.synthetic);

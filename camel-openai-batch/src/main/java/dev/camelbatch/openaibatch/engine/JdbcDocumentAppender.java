@@ -135,7 +135,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
             copyRows.cancel();
             copyRows = null;
         }
-        if (JdbcBatchStore.uniqueViolation(e)) {
+        if (JdbcTransactions.uniqueViolation(e)) {
             // a request with one of these ids was spooled meanwhile (by another node or producer)
             DuplicateCustomIdException dup = findRaced();
             if (dup != null) {
@@ -243,7 +243,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
                 }
                 SegmentLifecycle.move(s, SegmentStatus.SEALED);
                 s.setSealedAt(now);
-                s.sealedBy(st.sealReason != null ? st.sealReason : seal ? SealReason.FLUSH : SealReason.DOCUMENT_END);
+                s.sealedBy(SealReason.atCommit(st.sealReason, seal));
                 segments.insert(c, s, null, false);
                 sealed.add(s.getId());
             }
@@ -267,7 +267,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
                 SegmentInfo s = st.info();
                 SegmentLifecycle.move(s, SegmentStatus.SEALED);
                 s.setSealedAt(now);
-                s.sealedBy(st.sealReason != null ? st.sealReason : SealReason.DOCUMENT_END);
+                s.sealedBy(SealReason.atCommit(st.sealReason, false));
                 prepare.accept(s);
                 if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
                     throw new IllegalStateException("a prepared segment must be sealed or later, was "
@@ -302,7 +302,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
             c.releaseSavepoint(sp);
             return true;
         } catch (SQLException e) {
-            if (!JdbcBatchStore.uniqueViolation(e)) {
+            if (!JdbcTransactions.uniqueViolation(e)) {
                 throw e;
             }
             // a writer opened a segment in that slot meanwhile: this one is sealed

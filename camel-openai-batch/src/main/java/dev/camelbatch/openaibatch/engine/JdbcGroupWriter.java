@@ -34,7 +34,6 @@ import org.slf4j.LoggerFactory;
 final class JdbcGroupWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcGroupWriter.class);
-    private static final int MAX_ATTEMPTS = 6;
 
     private final JdbcTables t;
     private final JdbcSegmentRows segments;
@@ -182,7 +181,7 @@ final class JdbcGroupWriter {
                 lane.connection.done(failure);
             }
         } catch (SQLException e) {
-            if (JdbcBatchStore.uniqueViolation(e)) {
+            if (JdbcTransactions.uniqueViolation(e)) {
                 // a duplicate custom id: the transaction finds out whose
                 return false;
             }
@@ -269,12 +268,12 @@ final class JdbcGroupWriter {
                 failure = e;
                 rollbackQuietly(c);
                 forget(lane, todo);
-                if (attempt < MAX_ATTEMPTS && (JdbcBatchStore.transientFailure(e)
-                                               || JdbcBatchStore.uniqueViolation(e))) {
+                if (attempt < JdbcTransactions.MAX_ATTEMPTS && (JdbcTransactions.transientFailure(e)
+                                               || JdbcTransactions.uniqueViolation(e))) {
                     // a deadlock, or a duplicate committed by another node after the look-up, or two writers that
                     // opened a segment in one slot at once: the next attempt sees what they committed
                     LOG.debug("Store '{}': append retried after {}", t.name, e.toString());
-                    JdbcBatchStore.pause(attempt);
+                    JdbcTransactions.pause(attempt);
                     continue;
                 }
                 List<JdbcAppendCall> left = new ArrayList<>(todo.size());
@@ -335,7 +334,8 @@ final class JdbcGroupWriter {
     }
 
     /** Writes the calls in the transaction of {@code c}. */
-    private Outcome writeCalls(Connection c, JdbcLane lane, List<JdbcAppendCall> calls) throws SQLException, IOException {
+    private Outcome writeCalls(Connection c, JdbcLane lane, List<JdbcAppendCall> calls)
+            throws SQLException, IOException {
         Outcome out = new Outcome();
         List<JdbcAppendCall> accepted = new ArrayList<>(calls.size());
         for (JdbcAppendCall call : calls) {

@@ -49,6 +49,14 @@ public enum SealReason {
         return MAX_TOKENS;
     }
 
+    /**
+     * Why a segment of a JSONL document is sealed when the document is committed: the limit it reached while the
+     * document was written ({@code reached}), else the flush that came with the document, else the document's end.
+     */
+    static SealReason atCommit(SealReason reached, boolean flush) {
+        return reached != null ? reached : flush ? FLUSH : DOCUMENT_END;
+    }
+
     @Override
     public String toString() {
         return value;

@@ -65,11 +65,11 @@ class JdbcCheckpointEveryTest {
             // next checkpoint reports the lease lost
             JdbcBatchStore b = store(10);
             try {
-                JdbcLeases.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, id);
+                LeaseExpiry.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, id);
                 b.segments();
                 assertThat(b.tryClaim(id, "node-b", 60_000)).isTrue();
                 b.checkpoint(id, 27, 0, 0);
-                JdbcLeases.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, id);
+                LeaseExpiry.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, id);
                 other.segments();
                 assertThat(other.tryClaim(id, "node-other", 60_000)).isTrue();
                 b.segment(id);

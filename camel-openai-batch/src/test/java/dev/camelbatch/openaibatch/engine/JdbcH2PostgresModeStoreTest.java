@@ -34,11 +34,11 @@ class JdbcH2PostgresModeStoreTest extends BatchStoreContract {
 
     @Override
     long leaseMillisLeft(String segmentId) throws Exception {
-        return JdbcLeases.millisLeft(db, "myapp_batch_", segmentId);
+        return LeaseExpiry.millisLeft(db, "myapp_batch_", segmentId);
     }
 
     @Override
     void expireLease(String segmentId) throws Exception {
-        JdbcLeases.expire(db, "myapp_batch_", segmentId);
+        LeaseExpiry.expire(db, "myapp_batch_", segmentId);
     }
 }

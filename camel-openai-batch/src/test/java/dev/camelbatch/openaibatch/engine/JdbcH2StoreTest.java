@@ -34,11 +34,11 @@ class JdbcH2StoreTest extends BatchStoreContract {
 
     @Override
     long leaseMillisLeft(String segmentId) throws Exception {
-        return JdbcLeases.millisLeft(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, segmentId);
+        return LeaseExpiry.millisLeft(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, segmentId);
     }
 
     @Override
     void expireLease(String segmentId) throws Exception {
-        JdbcLeases.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, segmentId);
+        LeaseExpiry.expire(db, JdbcBatchStore.DEFAULT_TABLE_PREFIX, segmentId);
     }
 }

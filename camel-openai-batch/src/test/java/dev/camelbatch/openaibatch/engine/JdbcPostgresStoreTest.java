@@ -44,11 +44,11 @@ class JdbcPostgresStoreTest extends BatchStoreContract {
 
     @Override
     long leaseMillisLeft(String segmentId) throws Exception {
-        return JdbcLeases.millisLeft(db, prefix, segmentId);
+        return LeaseExpiry.millisLeft(db, prefix, segmentId);
     }
 
     @Override
     void expireLease(String segmentId) throws Exception {
-        JdbcLeases.expire(db, prefix, segmentId);
+        LeaseExpiry.expire(db, prefix, segmentId);
     }
 }

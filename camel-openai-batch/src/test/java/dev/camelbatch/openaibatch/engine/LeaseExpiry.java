@@ -11,9 +11,9 @@ import javax.sql.DataSource;
  * Reads and moves the lease expiry that {@link JdbcBatchStore} records ({@code lease_until}, in the database's clock),
  * for the store contract: a lease is shown to expire by what the table says, not by sleeping across it.
  */
-final class JdbcLeases {
+final class LeaseExpiry {
 
-    private JdbcLeases() {
+    private LeaseExpiry() {
     }
 
     /** {@code lease_until} minus the database's now, in milliseconds; fails when the segment has no lease. */
