@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * options, the defaults of every openai-batch endpoint.
  * <p>
  * Written from the component's catalog by OpenAIBatchComponentConfigurationTest
- * ({@code -Dopenai-batch.update-starter=true}): do not edit by hand.
+ * ({@code -Dopenai-batch.update-starter=true}): do not edit by hand. Long by nature: one field, getter
+ * and setter per option of the component.
  */
 @ConfigurationProperties(prefix = "camel.component.openai-batch")
 public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPropertiesCommon {
