@@ -127,7 +127,7 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "pollInterval": getOrCreateConfiguration(target).setPollInterval(property(camelContext, long.class, value)); return true;
         case "pricetable":
         case "priceTable": getOrCreateConfiguration(target).setPriceTable(property(camelContext, java.lang.String.class, value)); return true;
-        case "prices": getOrCreateConfiguration(target).setPrices(property(camelContext, dev.camelbatch.openaibatch.engine.PriceTable.class, value)); return true;
+        case "prices": getOrCreateConfiguration(target).setPrices(property(camelContext, dev.camelbatch.openaibatch.engine.usage.PriceTable.class, value)); return true;
         case "project": getOrCreateConfiguration(target).setProject(property(camelContext, java.lang.String.class, value)); return true;
         case "proxyhost":
         case "proxyHost": getOrCreateConfiguration(target).setProxyHost(property(camelContext, java.lang.String.class, value)); return true;
@@ -150,7 +150,7 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "syncinterval":
         case "syncInterval": getOrCreateConfiguration(target).setSyncInterval(property(camelContext, long.class, value)); return true;
         case "syncpolicy":
-        case "syncPolicy": getOrCreateConfiguration(target).setSyncPolicy(property(camelContext, dev.camelbatch.openaibatch.engine.SyncPolicy.class, value)); return true;
+        case "syncPolicy": getOrCreateConfiguration(target).setSyncPolicy(property(camelContext, dev.camelbatch.openaibatch.engine.store.SyncPolicy.class, value)); return true;
         case "systemmessage":
         case "systemMessage": getOrCreateConfiguration(target).setSystemMessage(property(camelContext, java.lang.String.class, value)); return true;
         case "tableprefix":
@@ -266,7 +266,7 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "pollInterval": return long.class;
         case "pricetable":
         case "priceTable": return java.lang.String.class;
-        case "prices": return dev.camelbatch.openaibatch.engine.PriceTable.class;
+        case "prices": return dev.camelbatch.openaibatch.engine.usage.PriceTable.class;
         case "project": return java.lang.String.class;
         case "proxyhost":
         case "proxyHost": return java.lang.String.class;
@@ -289,7 +289,7 @@ public class OpenAIBatchComponentConfigurer extends PropertyConfigurerSupport im
         case "syncinterval":
         case "syncInterval": return long.class;
         case "syncpolicy":
-        case "syncPolicy": return dev.camelbatch.openaibatch.engine.SyncPolicy.class;
+        case "syncPolicy": return dev.camelbatch.openaibatch.engine.store.SyncPolicy.class;
         case "systemmessage":
         case "systemMessage": return java.lang.String.class;
         case "tableprefix":

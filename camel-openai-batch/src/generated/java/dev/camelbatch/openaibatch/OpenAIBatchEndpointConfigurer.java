@@ -103,7 +103,7 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "pollInterval": target.getConfiguration().setPollInterval(property(camelContext, long.class, value)); return true;
         case "pricetable":
         case "priceTable": target.getConfiguration().setPriceTable(property(camelContext, java.lang.String.class, value)); return true;
-        case "prices": target.getConfiguration().setPrices(property(camelContext, dev.camelbatch.openaibatch.engine.PriceTable.class, value)); return true;
+        case "prices": target.getConfiguration().setPrices(property(camelContext, dev.camelbatch.openaibatch.engine.usage.PriceTable.class, value)); return true;
         case "project": target.getConfiguration().setProject(property(camelContext, java.lang.String.class, value)); return true;
         case "proxyhost":
         case "proxyHost": target.getConfiguration().setProxyHost(property(camelContext, java.lang.String.class, value)); return true;
@@ -126,7 +126,7 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "syncinterval":
         case "syncInterval": target.getConfiguration().setSyncInterval(property(camelContext, long.class, value)); return true;
         case "syncpolicy":
-        case "syncPolicy": target.getConfiguration().setSyncPolicy(property(camelContext, dev.camelbatch.openaibatch.engine.SyncPolicy.class, value)); return true;
+        case "syncPolicy": target.getConfiguration().setSyncPolicy(property(camelContext, dev.camelbatch.openaibatch.engine.store.SyncPolicy.class, value)); return true;
         case "systemmessage":
         case "systemMessage": target.getConfiguration().setSystemMessage(property(camelContext, java.lang.String.class, value)); return true;
         case "tableprefix":
@@ -225,7 +225,7 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "pollInterval": return long.class;
         case "pricetable":
         case "priceTable": return java.lang.String.class;
-        case "prices": return dev.camelbatch.openaibatch.engine.PriceTable.class;
+        case "prices": return dev.camelbatch.openaibatch.engine.usage.PriceTable.class;
         case "project": return java.lang.String.class;
         case "proxyhost":
         case "proxyHost": return java.lang.String.class;
@@ -248,7 +248,7 @@ public class OpenAIBatchEndpointConfigurer extends PropertyConfigurerSupport imp
         case "syncinterval":
         case "syncInterval": return long.class;
         case "syncpolicy":
-        case "syncPolicy": return dev.camelbatch.openaibatch.engine.SyncPolicy.class;
+        case "syncPolicy": return dev.camelbatch.openaibatch.engine.store.SyncPolicy.class;
         case "systemmessage":
         case "systemMessage": return java.lang.String.class;
         case "tableprefix":

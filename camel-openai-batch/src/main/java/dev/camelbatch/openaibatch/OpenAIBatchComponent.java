@@ -2,6 +2,7 @@ package dev.camelbatch.openaibatch;
 
 import java.util.Map;
 
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchHealthCheckRepository;
 import org.apache.camel.Endpoint;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.annotations.Component;

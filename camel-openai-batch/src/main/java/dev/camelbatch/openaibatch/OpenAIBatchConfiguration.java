@@ -1,12 +1,11 @@
 package dev.camelbatch.openaibatch;
 
 import java.util.Map;
-
 import javax.sql.DataSource;
 
-import dev.camelbatch.openaibatch.engine.JdbcBatchStore;
-import dev.camelbatch.openaibatch.engine.SegmentLimits;
-import dev.camelbatch.openaibatch.engine.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.SegmentLimits;
+import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.jdbc.JdbcBatchStore;
 import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriParam;
@@ -205,7 +204,7 @@ public class OpenAIBatchConfiguration implements Cloneable {
     @UriParam(label = "common,advanced",
               description = "A PriceTable bean used instead of the shipped default prices (priceTable entries still"
                             + " apply on top).")
-    private dev.camelbatch.openaibatch.engine.PriceTable prices;
+    private dev.camelbatch.openaibatch.engine.usage.PriceTable prices;
 
     // ---------------------------------------------------------------- consumer: engine
     @UriParam(label = "consumer", defaultValue = "10000",
@@ -717,11 +716,11 @@ public class OpenAIBatchConfiguration implements Cloneable {
         this.priceTable = priceTable;
     }
 
-    public dev.camelbatch.openaibatch.engine.PriceTable getPrices() {
+    public dev.camelbatch.openaibatch.engine.usage.PriceTable getPrices() {
         return prices;
     }
 
-    public void setPrices(dev.camelbatch.openaibatch.engine.PriceTable prices) {
+    public void setPrices(dev.camelbatch.openaibatch.engine.usage.PriceTable prices) {
         this.prices = prices;
     }
 

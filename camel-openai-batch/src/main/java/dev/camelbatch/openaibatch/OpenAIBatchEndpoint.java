@@ -1,18 +1,21 @@
 package dev.camelbatch.openaibatch;
 
-import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchConsumerHealthCheck;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchMetrics;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchMonitor;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.api.management.ManagedResource;
+import org.apache.camel.health.HealthCheckHelper;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriPath;
-import org.apache.camel.health.HealthCheckHelper;
-import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.DefaultEndpoint;
 
 /**
@@ -219,7 +222,7 @@ public class OpenAIBatchEndpoint extends DefaultEndpoint {
 
     @ManagedAttribute(description = "Estimated cost in US dollars of the batches of this name finished in this JVM")
     public double getEstimatedCost() {
-        return dev.camelbatch.openaibatch.engine.UsageTotals.of(name).estimatedCost().doubleValue();
+        return dev.camelbatch.openaibatch.engine.usage.UsageTotals.of(name).estimatedCost().doubleValue();
     }
 
     public String getName() {

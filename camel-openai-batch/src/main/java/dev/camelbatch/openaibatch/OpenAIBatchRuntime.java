@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,16 +13,21 @@ import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
 import dev.camelbatch.openaibatch.api.RetryPolicy;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
-import dev.camelbatch.openaibatch.engine.Names;
 import dev.camelbatch.openaibatch.engine.BatchEvent;
-import dev.camelbatch.openaibatch.engine.UsageWatch;
-import dev.camelbatch.openaibatch.engine.BatchStore;
 import dev.camelbatch.openaibatch.engine.EngineConfig;
 import dev.camelbatch.openaibatch.engine.EngineListener;
-import dev.camelbatch.openaibatch.engine.FileBatchStore;
-import dev.camelbatch.openaibatch.engine.JdbcBatchStore;
 import dev.camelbatch.openaibatch.engine.LineSink;
-import dev.camelbatch.openaibatch.engine.UsageAccumulator;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.Names;
+import dev.camelbatch.openaibatch.engine.store.file.FileBatchStore;
+import dev.camelbatch.openaibatch.engine.store.jdbc.JdbcBatchStore;
+import dev.camelbatch.openaibatch.engine.usage.UsageAccumulator;
+import dev.camelbatch.openaibatch.monitor.MonitoredBatchStore;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchMonitor;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchPrices;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchUsage;
+import dev.camelbatch.openaibatch.monitor.UsageWatch;
+import dev.camelbatch.openaibatch.producer.OpenAIBatchHeaders;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Message;
 import org.apache.camel.util.ObjectHelper;
@@ -32,7 +36,7 @@ import org.apache.camel.util.ObjectHelper;
  * What endpoints of one name share within a JVM: the store, and (while a consumer runs) the engine and its API
  * client. Producers and consumers of the same name in different CamelContexts of one JVM meet here.
  */
-final class OpenAIBatchRuntime {
+public final class OpenAIBatchRuntime {
 
     private static final Map<String, OpenAIBatchRuntime> RUNTIMES = new HashMap<>();
 
@@ -100,7 +104,7 @@ final class OpenAIBatchRuntime {
     }
 
     /** The runtime of an endpoint's name if one is open in this JVM (without acquiring it), else {@code null}. */
-    static OpenAIBatchRuntime peek(OpenAIBatchEndpoint endpoint) {
+    public static OpenAIBatchRuntime peek(OpenAIBatchEndpoint endpoint) {
         String key = key(endpoint.getConfiguration(), endpoint.getName());
         synchronized (RUNTIMES) {
             return RUNTIMES.get(key);
@@ -120,7 +124,7 @@ final class OpenAIBatchRuntime {
         return storeDirectory(conf) + "|" + name;
     }
 
-    static Path storeDirectory(OpenAIBatchConfiguration conf) {
+    public static Path storeDirectory(OpenAIBatchConfiguration conf) {
         String dir = conf.getStoreDirectory();
         if (ObjectHelper.isEmpty(dir)) {
             dir = System.getProperty("user.home") + "/.camel-openai-batch";
@@ -141,11 +145,11 @@ final class OpenAIBatchRuntime {
     }
 
     /** What this runtime is doing (counters, snapshot of the store); lives as long as the runtime. */
-    OpenAIBatchMonitor monitor() {
+    public OpenAIBatchMonitor monitor() {
         return monitor;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
@@ -153,7 +157,7 @@ final class OpenAIBatchRuntime {
      * Binds something to this runtime once per {@code owner} (identity): {@code binder} runs the first time, and what it
      * returns is closed when the runtime closes.
      */
-    void bindOnce(Object owner, java.util.function.Supplier<AutoCloseable> binder) {
+    public void bindOnce(Object owner, java.util.function.Supplier<AutoCloseable> binder) {
         synchronized (bindings) {
             if (!bindings.containsKey(owner)) {
                 bindings.put(owner, binder.get());
@@ -178,11 +182,11 @@ final class OpenAIBatchRuntime {
         }
     }
 
-    BatchStore store() {
+    public BatchStore store() {
         return store;
     }
 
-    ObjectMapper mapper() {
+    public ObjectMapper mapper() {
         return mapper;
     }
 
@@ -190,7 +194,7 @@ final class OpenAIBatchRuntime {
         return engine;
     }
 
-    synchronized OpenAIBatchClient client(OpenAIBatchConfiguration conf, CamelContext context) throws Exception {
+    public synchronized OpenAIBatchClient client(OpenAIBatchConfiguration conf, CamelContext context) throws Exception {
         if (client == null) {
             client = new OpenAIBatchClient(clientConfig(conf, context));
         }
@@ -288,7 +292,7 @@ final class OpenAIBatchRuntime {
     }
 
     /** The usage, cost and progress monitor of the running engine, or {@code null}. */
-    synchronized UsageWatch usageMonitor() {
+    public synchronized UsageWatch usageMonitor() {
         return usageMonitor;
     }
 
@@ -305,7 +309,7 @@ final class OpenAIBatchRuntime {
         }
     }
 
-    void wakeUp() {
+    public void wakeUp() {
         BatchEngine e;
         synchronized (this) {
             e = engine;
@@ -315,7 +319,7 @@ final class OpenAIBatchRuntime {
         }
     }
 
-    static OpenAIClientConfig clientConfig(OpenAIBatchConfiguration conf, CamelContext context) throws Exception {
+    public static OpenAIClientConfig clientConfig(OpenAIBatchConfiguration conf, CamelContext context) throws Exception {
         String apiKey = conf.getApiKey();
         if (ObjectHelper.isEmpty(apiKey)) {
             apiKey = System.getenv("OPENAI_API_KEY");

@@ -10,10 +10,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
-
 import javax.sql.DataSource;
 
-import dev.camelbatch.openaibatch.engine.TestDatabases;
+import dev.camelbatch.openaibatch.engine.store.jdbc.TestDatabases;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;

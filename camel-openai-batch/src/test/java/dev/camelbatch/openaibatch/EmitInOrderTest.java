@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
-import dev.camelbatch.openaibatch.engine.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;

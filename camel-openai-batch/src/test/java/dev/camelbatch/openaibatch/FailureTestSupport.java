@@ -21,7 +21,7 @@ import java.util.function.UnaryOperator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.engine.BatchEngine;
-import dev.camelbatch.openaibatch.engine.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;

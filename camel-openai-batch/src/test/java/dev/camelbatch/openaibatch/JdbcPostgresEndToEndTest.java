@@ -2,7 +2,7 @@ package dev.camelbatch.openaibatch;
 
 import javax.sql.DataSource;
 
-import dev.camelbatch.openaibatch.engine.TestDatabases;
+import dev.camelbatch.openaibatch.engine.store.jdbc.TestDatabases;
 import org.h2.jdbcx.JdbcConnectionPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

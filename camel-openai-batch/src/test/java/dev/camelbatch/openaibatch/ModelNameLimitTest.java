@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
-import dev.camelbatch.openaibatch.engine.RequestLines;
-import dev.camelbatch.openaibatch.engine.SegmentInfo;
-import dev.camelbatch.openaibatch.engine.TestDatabases;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.lines.RequestLines;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.jdbc.TestDatabases;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.test.junit5.CamelTestSupport;

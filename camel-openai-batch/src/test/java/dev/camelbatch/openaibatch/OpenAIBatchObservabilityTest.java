@@ -6,10 +6,11 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchDevConsole;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchMicrometer;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

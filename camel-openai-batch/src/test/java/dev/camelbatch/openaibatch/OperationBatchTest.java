@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;

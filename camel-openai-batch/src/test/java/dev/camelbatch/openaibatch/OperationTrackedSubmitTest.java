@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.camelbatch.openaibatch.api.Batch;
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
-import dev.camelbatch.openaibatch.engine.UsageTotals;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.usage.UsageTotals;
 import dev.camelbatch.openaibatch.simulator.Fault;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;

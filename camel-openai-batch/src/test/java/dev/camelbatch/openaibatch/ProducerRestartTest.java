@@ -7,10 +7,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import dev.camelbatch.openaibatch.engine.BatchStore;
-import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
-import dev.camelbatch.openaibatch.engine.SegmentInfo;
-import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.DuplicateCustomIdException;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.camelbatch.openaibatch.engine.BatchStore;
-import dev.camelbatch.openaibatch.engine.SegmentInfo;
-import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -241,7 +241,7 @@ class ProducerSealTriggersTest extends CamelTestSupport {
         assertThat(template.request(uri, e -> e.getMessage().setHeader(OpenAIBatchConstants.FLUSH, true))
                 .getException()).isNull();
         assertThat(template.request(uri, e -> e.getMessage().setBody(null)).getException())
-                .isInstanceOf(dev.camelbatch.openaibatch.engine.InvalidRequestException.class);
+                .isInstanceOf(dev.camelbatch.openaibatch.engine.lines.InvalidRequestException.class);
         assertThat(Spool.customIds(storeDir, "seal-flush-only")).hasSize(2);
         assertFilesMatch("seal-flush-only", store);
     }

@@ -10,10 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
-import dev.camelbatch.openaibatch.engine.FileBatchStore;
-import dev.camelbatch.openaibatch.engine.SyncPolicy;
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.store.DuplicateCustomIdException;
+import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.file.FileBatchStore;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;

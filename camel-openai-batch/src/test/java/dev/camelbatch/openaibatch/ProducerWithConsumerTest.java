@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.camelbatch.openaibatch.engine.BatchStore;
-import dev.camelbatch.openaibatch.engine.SegmentInfo;
-import dev.camelbatch.openaibatch.engine.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
 
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchMetrics;
+import dev.camelbatch.openaibatch.monitor.OpenAIBatchMicrometer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Component;
 import org.apache.camel.Exchange;

@@ -18,11 +18,11 @@ import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
 import dev.camelbatch.openaibatch.api.OpenAIFile;
 import dev.camelbatch.openaibatch.api.OpenAIJson;
-import dev.camelbatch.openaibatch.engine.FileBatchStore;
-import dev.camelbatch.openaibatch.engine.SegmentInfo;
-import dev.camelbatch.openaibatch.engine.SegmentLifecycle;
-import dev.camelbatch.openaibatch.engine.SegmentStatus;
-import dev.camelbatch.openaibatch.engine.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.file.FileBatchStore;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
@@ -210,11 +210,11 @@ public final class EmissionBenchmark {
      * lines; in PostgreSQL with its n request rows (as the spool would hold them), every tenth carrying headers.
      */
     private static void prepareFinishedSegment(Path storeDir, String name, String fileId, int n) throws Exception {
-        dev.camelbatch.openaibatch.engine.BatchStore store = dataSource != null
-                ? new dev.camelbatch.openaibatch.engine.JdbcBatchStore(dataSource, name, tablePrefix,
+        dev.camelbatch.openaibatch.engine.store.BatchStore store = dataSource != null
+                ? new dev.camelbatch.openaibatch.engine.store.jdbc.JdbcBatchStore(dataSource, name, tablePrefix,
                         SyncPolicy.INTERVAL, OpenAIJson.mapper(), storeDir.resolve("work"))
                 : new FileBatchStore(storeDir, name, SyncPolicy.NEVER, 1000, OpenAIJson.mapper());
-        if (store instanceof dev.camelbatch.openaibatch.engine.JdbcBatchStore j) {
+        if (store instanceof dev.camelbatch.openaibatch.engine.store.jdbc.JdbcBatchStore j) {
             j.start();
         } else {
             ((FileBatchStore) store).start();

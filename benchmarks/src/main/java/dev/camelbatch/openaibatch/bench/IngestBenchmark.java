@@ -46,6 +46,9 @@ import org.apache.camel.impl.DefaultCamelContext;
  * the same tables at the same moment, each from {@code threads} threads; prints each node's rate and the
  * aggregate.</li>
  * </ul>
+ * <p>
+ * Long because each scenario sits beside the baseline it is compared with, and the PostgreSQL set-up (data sources,
+ * second nodes, table counts) is part of what it measures.
  */
 public final class IngestBenchmark {
 
@@ -239,7 +242,7 @@ public final class IngestBenchmark {
     private static OpenAIBatchComponent component(Path dir, String sync) {
         OpenAIBatchComponent component = new OpenAIBatchComponent();
         component.getConfiguration().setStoreDirectory(dir.resolve("store").toString());
-        component.getConfiguration().setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy.valueOf(sync));
+        component.getConfiguration().setSyncPolicy(dev.camelbatch.openaibatch.engine.store.SyncPolicy.valueOf(sync));
         if (dataSource != null) {
             component.getConfiguration().setDataSource(dataSource);
             component.getConfiguration().setTablePrefix(tablePrefix);

@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.camelbatch.openaibatch.engine.FileBatchStore;
-import dev.camelbatch.openaibatch.engine.SegmentLimits;
-import dev.camelbatch.openaibatch.engine.SpoolRecord;
-import dev.camelbatch.openaibatch.engine.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.SegmentLimits;
+import dev.camelbatch.openaibatch.engine.store.SpoolRecord;
+import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.file.FileBatchStore;
 
 /**
  * The file store's {@code append} of one request at a time, from one thread, without Camel: microseconds per request

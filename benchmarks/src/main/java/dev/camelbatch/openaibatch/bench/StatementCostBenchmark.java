@@ -12,7 +12,7 @@ import java.sql.Statement;
 import java.util.Arrays;
 import java.util.UUID;
 
-import dev.camelbatch.openaibatch.engine.JdbcBatchStore;
+import dev.camelbatch.openaibatch.engine.store.jdbc.JdbcBatchStore;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 

@@ -1,9 +1,5 @@
 package dev.camelbatch.openaibatch.simulator;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,10 +13,21 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Routes HTTP calls to the file store and the batch engine. */
+/**
+ * Routes HTTP calls to the file store and the batch runner: authentication (OpenAI and Azure), injected faults, the
+ * Files and Batch routes and the simulator's own admin routes.
+ * <p>
+ * Long because it is the whole HTTP surface in one table ({@link #resolve}) with the handful of parsers (multipart,
+ * query, bounded JSON bodies) the routes share.
+ */
 final class ApiHandler implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);

@@ -1,8 +1,5 @@
 package dev.camelbatch.openaibatch.simulator;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.text.NumberFormat;
@@ -20,10 +17,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Creates batches and drives their lifecycle on a scheduler. Thread-safe. */
+/**
+ * Creates batches and drives their lifecycle on a scheduler. Thread-safe.
+ * <p>
+ * Long because a batch's whole life is here, in the order the API documents it (create and its validation, the
+ * steps that execute requests, finalizing, cancel, expiry, the output and error files): one place to read when the
+ * simulator's behaviour is in question.
+ */
 final class BatchRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);

@@ -1,7 +1,5 @@
 package dev.camelbatch.openaibatch.simulator;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -27,6 +25,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +83,9 @@ import org.slf4j.LoggerFactory;
  * string of a request body make that request fail (error file). Tokens are estimated as
  * {@code max(1, ceil(chars/4))} over all string values of the body except {@code model}; the same estimate is used
  * for the enqueued-token limit.
+ * <p>
+ * Long because it is the simulator's public face: its builder, its faults, its execution record and the
+ * documentation of what it simulates, kept together so that a test author finds them in one class.
  */
 public final class BatchSimulator implements AutoCloseable {
 

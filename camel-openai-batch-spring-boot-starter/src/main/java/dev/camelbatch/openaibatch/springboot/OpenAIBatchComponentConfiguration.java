@@ -63,7 +63,7 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
      * producers), INTERVAL (every syncInterval) or NEVER. A request is in the operating system when the producer
      * returns in every case.
      */
-    private dev.camelbatch.openaibatch.engine.SyncPolicy syncPolicy = dev.camelbatch.openaibatch.engine.SyncPolicy.INTERVAL;
+    private dev.camelbatch.openaibatch.engine.store.SyncPolicy syncPolicy = dev.camelbatch.openaibatch.engine.store.SyncPolicy.INTERVAL;
     /**
      * Prefix of the JDBC store's tables (segments, requests, history), optionally with a schema:
      * myschema.openai_batch_.
@@ -71,10 +71,10 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
     private String tablePrefix = "openai_batch_";
     /**
      * A PriceTable bean used instead of the shipped default prices (priceTable entries still apply on top). The option
-     * is a dev.camelbatch.openaibatch.engine.PriceTable type (a bean reference #bean:name where Spring cannot
+     * is a dev.camelbatch.openaibatch.engine.usage.PriceTable type (a bean reference #bean:name where Spring cannot
      * convert).
      */
-    private dev.camelbatch.openaibatch.engine.PriceTable prices;
+    private dev.camelbatch.openaibatch.engine.usage.PriceTable prices;
     /**
      * Also emit one exchange per batch state change (header CamelOpenAIBatchEventType).
      */
@@ -438,11 +438,11 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
         this.storeDirectory = storeDirectory;
     }
 
-    public dev.camelbatch.openaibatch.engine.SyncPolicy getSyncPolicy() {
+    public dev.camelbatch.openaibatch.engine.store.SyncPolicy getSyncPolicy() {
         return syncPolicy;
     }
 
-    public void setSyncPolicy(dev.camelbatch.openaibatch.engine.SyncPolicy syncPolicy) {
+    public void setSyncPolicy(dev.camelbatch.openaibatch.engine.store.SyncPolicy syncPolicy) {
         this.syncPolicy = syncPolicy;
     }
 
@@ -454,11 +454,11 @@ public class OpenAIBatchComponentConfiguration extends ComponentConfigurationPro
         this.tablePrefix = tablePrefix;
     }
 
-    public dev.camelbatch.openaibatch.engine.PriceTable getPrices() {
+    public dev.camelbatch.openaibatch.engine.usage.PriceTable getPrices() {
         return prices;
     }
 
-    public void setPrices(dev.camelbatch.openaibatch.engine.PriceTable prices) {
+    public void setPrices(dev.camelbatch.openaibatch.engine.usage.PriceTable prices) {
         this.prices = prices;
     }
 

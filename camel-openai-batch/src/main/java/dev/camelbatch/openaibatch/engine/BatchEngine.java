@@ -10,6 +10,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
+import dev.camelbatch.openaibatch.engine.io.PrivateFiles;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.SealReason;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -193,7 +198,6 @@ public class BatchEngine implements AutoCloseable {
             cleanup.deletePending();
         }
     }
-
 
     @Override
     public void close() {

@@ -1,6 +1,7 @@
 package dev.camelbatch.openaibatch.engine;
 
 import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 
 /**
  * A change in the life of a batch, for monitoring routes ({@code batchEvents=true}), logs and metrics.

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 
 /**
  * The seam between the engine and a remote batch service. The engine decides what happens when (which segment is

@@ -15,6 +15,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.camelbatch.openaibatch.engine.io.PrivateFiles;
+import dev.camelbatch.openaibatch.engine.lines.LineIdScanner;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLimits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

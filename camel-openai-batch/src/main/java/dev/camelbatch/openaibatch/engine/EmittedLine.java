@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.camelbatch.openaibatch.engine.lines.OutputLine;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 
 /**
  * One line of a finished batch, ready to become an exchange.

@@ -1,5 +1,7 @@
 package dev.camelbatch.openaibatch.engine;
 
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+
 /** Settings of one {@link BatchEngine}; all durations in milliseconds. */
 public class EngineConfig {
 

@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

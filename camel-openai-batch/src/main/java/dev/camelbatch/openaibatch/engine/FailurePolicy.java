@@ -12,6 +12,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.BatchError;
 import dev.camelbatch.openaibatch.api.BatchStatus;
+import dev.camelbatch.openaibatch.engine.lines.CustomIdSet;
+import dev.camelbatch.openaibatch.engine.lines.OutputLine;
+import dev.camelbatch.openaibatch.engine.lines.RequestLines;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.SpoolRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

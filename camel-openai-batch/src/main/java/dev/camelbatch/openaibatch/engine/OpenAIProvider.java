@@ -10,6 +10,7 @@ import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.BatchList;
 import dev.camelbatch.openaibatch.api.CreateBatchRequest;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

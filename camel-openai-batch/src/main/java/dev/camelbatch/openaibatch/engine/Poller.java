@@ -10,6 +10,11 @@ import dev.camelbatch.openaibatch.api.Batch;
 import dev.camelbatch.openaibatch.api.BatchStatus;
 import dev.camelbatch.openaibatch.api.OpenAIApiException;
 import dev.camelbatch.openaibatch.api.OpenAIAuthenticationException;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.LeaseLostException;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -6,6 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.LeaseLostException;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

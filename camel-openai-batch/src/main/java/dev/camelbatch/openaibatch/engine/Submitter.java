@@ -6,6 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.camelbatch.openaibatch.api.Batch;
+import dev.camelbatch.openaibatch.engine.store.BatchStore;
+import dev.camelbatch.openaibatch.engine.store.Names;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 
 /**
  * The one submission pipeline: takes a segment from {@link SegmentStatus#SEALED} to {@link SegmentStatus#SUBMITTED}

@@ -13,8 +13,8 @@ import java.util.Set;
 
 import dev.camelbatch.openaibatch.OpenAIBatchComponent;
 import dev.camelbatch.openaibatch.OpenAIBatchConstants;
-import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
-import dev.camelbatch.openaibatch.engine.TestDatabases;
+import dev.camelbatch.openaibatch.engine.store.DuplicateCustomIdException;
+import dev.camelbatch.openaibatch.engine.store.jdbc.TestDatabases;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;

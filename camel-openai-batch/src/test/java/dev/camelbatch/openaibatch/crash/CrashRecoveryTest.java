@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import dev.camelbatch.openaibatch.ExecutionAudit;
-import dev.camelbatch.openaibatch.engine.TestDatabases;
+import dev.camelbatch.openaibatch.engine.store.jdbc.TestDatabases;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
 import dev.camelbatch.openaibatch.simulator.Fault;
 import org.h2.jdbcx.JdbcConnectionPool;

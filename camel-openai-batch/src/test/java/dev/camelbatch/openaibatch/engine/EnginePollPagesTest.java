@@ -16,14 +16,20 @@ import com.sun.net.httpserver.HttpServer;
 import dev.camelbatch.openaibatch.api.OpenAIBatchClient;
 import dev.camelbatch.openaibatch.api.OpenAIClientConfig;
 import dev.camelbatch.openaibatch.api.RetryPolicy;
+import dev.camelbatch.openaibatch.engine.store.SealReason;
+import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
+import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
+import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
+import dev.camelbatch.openaibatch.engine.store.file.FileBatchStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import static dev.camelbatch.openaibatch.engine.BatchStoreContract.MAPPER;
-import static dev.camelbatch.openaibatch.engine.BatchStoreContract.ROOMY;
-import static dev.camelbatch.openaibatch.engine.BatchStoreContract.rec;
+import static dev.camelbatch.openaibatch.engine.store.BatchStoreContract.MAPPER;
+import static dev.camelbatch.openaibatch.engine.store.BatchStoreContract.ROOMY;
+import static dev.camelbatch.openaibatch.engine.store.BatchStoreContract.rec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.camelbatch.openaibatch.OpenAIBatchComponent;
 import dev.camelbatch.openaibatch.OpenAIBatchConstants;
-import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
+import dev.camelbatch.openaibatch.engine.store.DuplicateCustomIdException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.file.cluster.FileLockClusterService;

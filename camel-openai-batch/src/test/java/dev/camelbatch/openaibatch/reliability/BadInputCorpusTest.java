@@ -13,8 +13,8 @@ import java.util.stream.Stream;
 
 import dev.camelbatch.openaibatch.OpenAIBatchComponent;
 import dev.camelbatch.openaibatch.OpenAIBatchConstants;
-import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.store.DuplicateCustomIdException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;

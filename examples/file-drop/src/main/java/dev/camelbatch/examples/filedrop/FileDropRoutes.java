@@ -4,7 +4,7 @@ import java.io.File;
 import java.nio.file.Path;
 
 import dev.camelbatch.openaibatch.OpenAIBatchConstants;
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;

@@ -1,10 +1,5 @@
 package dev.camelbatch.examples.filedrop;
 
-import dev.camelbatch.openaibatch.engine.PriceTable;
-import dev.camelbatch.openaibatch.engine.TokenUsage;
-import dev.camelbatch.openaibatch.engine.UsageCost;
-import dev.camelbatch.openaibatch.engine.UsageTable;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,6 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import dev.camelbatch.openaibatch.engine.usage.PriceTable;
+import dev.camelbatch.openaibatch.engine.usage.TokenUsage;
+import dev.camelbatch.openaibatch.engine.usage.UsageCost;
+import dev.camelbatch.openaibatch.engine.usage.UsageTable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

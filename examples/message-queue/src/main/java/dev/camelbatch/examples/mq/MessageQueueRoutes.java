@@ -1,8 +1,8 @@
 package dev.camelbatch.examples.mq;
 
 import dev.camelbatch.openaibatch.OpenAIBatchConstants;
-import dev.camelbatch.openaibatch.engine.DuplicateCustomIdException;
-import dev.camelbatch.openaibatch.engine.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
+import dev.camelbatch.openaibatch.engine.store.DuplicateCustomIdException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.builder.RouteBuilder;
