@@ -19,6 +19,7 @@ import java.util.function.BooleanSupplier;
 import dev.camelbatch.openaibatch.ExecutionAudit;
 import dev.camelbatch.openaibatch.engine.store.jdbc.TestDatabases;
 import dev.camelbatch.openaibatch.simulator.BatchSimulator;
+import dev.camelbatch.openaibatch.simulator.Fault;
 import org.h2.jdbcx.JdbcConnectionPool;
 import org.h2.tools.Server;
 import org.junit.jupiter.api.AfterAll;
@@ -100,9 +101,12 @@ class JdbcFailoverTest {
 
     /**
      * Node A is killed {@code failover.kills} times (default 6; {@code -Dfailover.kills=10} and more for the long
-     * run), each time at another point - while it submits a
-     * batch, while it emits results, while it holds leases on segments - and a new life of it comes back each time;
-     * node B goes on throughout. Kills landed per point are asserted and printed with the seed.
+     * run), each time at another point, and a new life of it comes back each time; node B goes on throughout. The
+     * points: while it uploads a segment's requests and while it creates a batch (in both cases after the call took
+     * effect: the simulator holds the answer, so the file or the batch exists and A was never told), while it polls a
+     * batch in flight, and while it emits results. A point counts as reached when the database shows a segment in
+     * that state leased by this life of A (or, for emission, when its route has received results). Kills landed per
+     * point are asserted and printed with the seed.
      */
     @Test
     void aNodeKilledAgainAndAgainIsTakenOverEachTime() throws Exception {
@@ -116,7 +120,7 @@ class JdbcFailoverTest {
         List<Process> children = new ArrayList<>();
         Map<String, Integer> landed = new java.util.TreeMap<>();
         Set<String> sentAgain = new HashSet<>();
-        String[] points = { "submitting", "emitting", "holding leases" };
+        String[] points = { "uploading", "creating", "polling", "emitting" };
         try (BatchSimulator sim = BatchSimulator.builder().apiKey("sk-test-failover").port(0)
                 .stepDelay(Duration.ofMillis(25)).linesPerStep(10).seed(seed).build().start()) {
             Process a = start(sim, prefix, "A0", "A", 0, n / 2);
@@ -126,10 +130,21 @@ class JdbcFailoverTest {
             for (int k = 0; k < kills; k++) {
                 String label = "A" + k;
                 String point = points[k % points.length];
+                String owner = "node-" + label + "-";
+                long held = sim.faults().answersHeld();
                 BooleanSupplier reached = switch (point) {
-                    case "submitting" -> () -> count(work.resolve("events-" + label + ".log"), "SUBMITTED ") >= 1;
-                    case "emitting" -> () -> lines(work.resolve("results-" + label + ".log")).size() >= 3;
-                    default -> () -> leasesHeldBy(prefix, "node-" + label + "-") > 0;
+                    case "uploading" -> {
+                        sim.faults().slowResponseDelay(Duration.ofMillis(400))
+                                .probability("POST /v1/files", 1.0, Fault.HELD_ANSWER);
+                        yield () -> segmentsLeased(prefix, owner, "UPLOADING") > 0 && sim.faults().answersHeld() > held;
+                    }
+                    case "creating" -> {
+                        sim.faults().slowResponseDelay(Duration.ofMillis(400))
+                                .probability("POST /v1/batches", 1.0, Fault.HELD_ANSWER);
+                        yield () -> segmentsLeased(prefix, owner, "CREATING") > 0 && sim.faults().answersHeld() > held;
+                    }
+                    case "polling" -> () -> segmentsLeased(prefix, owner, "SUBMITTED") > 0;
+                    default -> () -> lines(work.resolve("results-" + label + ".log")).size() >= 3;
                 };
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 boolean inPoint = false;
@@ -146,6 +161,7 @@ class JdbcFailoverTest {
                     landed.merge(point, 1, Integer::sum);
                 }
                 a.destroyForcibly().waitFor();
+                sim.faults().clear();
                 // the request A was sending when it died: unacknowledged, its next life sends it again
                 Set<String> acked = new HashSet<>(lines(work.resolve("sent-A.log")));
                 for (int i = 0; i < n / 2; i++) {
@@ -177,8 +193,8 @@ class JdbcFailoverTest {
                 assertThat(parts[2]).isEqualTo("1 + " + seq + " = " + (seq + 1));
             }
             long duplicates = results.size() - counts.size();
-            LOG.info("failover test (repeated): {} results, {} duplicates over {} kills", results.size(), duplicates,
-                    kills);
+            System.out.println("failover test (repeated, seed " + seed + "): " + results.size() + " results for " + n
+                               + " requests, " + duplicates + " duplicates over " + kills + " kills");
             // per kill: the line in flight (emission), and the request A was sending (sent again by its next life)
             assertThat(duplicates).as("seed %d: duplicates", seed).isLessThanOrEqualTo(2L * kills);
             ExecutionAudit.assertNoRequestExecutedTwice(sim, sentAgain);
@@ -199,11 +215,13 @@ class JdbcFailoverTest {
         }
     }
 
-    private long leasesHeldBy(String prefix, String ownerPrefix) {
+    /** Segments in the given status leased by an owner whose id starts with the prefix. */
+    private long segmentsLeased(String prefix, String ownerPrefix, String status) {
         try (Connection c = db.getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + prefix + "segments WHERE"
-                                                       + " lease_owner LIKE ?")) {
+                                                       + " lease_owner LIKE ? AND status = ?")) {
             ps.setString(1, ownerPrefix + "%");
+            ps.setString(2, status);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
