@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.camelbatch.openaibatch.OpenAIBatchComponent;
+import dev.camelbatch.openaibatch.engine.store.jdbc.JdbcBatchStore;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
@@ -32,7 +33,7 @@ import org.apache.camel.impl.DefaultCamelContext;
  * rewriting the same lines.</li>
  * </ul>
  * Arguments: {@code [requests=1000000] [scenario=a|b|both] [syncPolicy=INTERVAL] [store=file|postgres] [threads=1]
- * [pool=hikari|driver|none] [lanes=1] [nodes=1]}:
+ * [pool=hikari|driver|none] [lanes=2] [nodes=1]}:
  * <ul>
  * <li>{@code store=postgres} spools into the JDBC store on the PostgreSQL server named by
  * {@code OPENAI_BATCH_TEST_JDBC_URL} ({@code _USER}, {@code _PASSWORD}), in tables of its own that are dropped at
@@ -104,8 +105,8 @@ public final class IngestBenchmark {
         }
         System.out.printf("ingest benchmark: %,d requests, syncPolicy=%s, store=%s%s, threads=%d, %s, dir %s%n", n,
                 sync, store, dataSource != null ? " (" + System.getenv("OPENAI_BATCH_TEST_JDBC_URL") + ", tables "
-                        + tablePrefix + "*, pool=" + pool + ", lanes="
-                        + System.getProperty("openai-batch.jdbcAppendLanes", "1") + ", nodes=" + nodes + ")" : "",
+                        + tablePrefix + "*, pool=" + pool + ", lanes=" + JdbcBatchStore.defaultAppendLanes()
+                        + ", nodes=" + nodes + ")" : "",
                 threads, HeapMeter.machine(), dir);
         try {
             if (!"b".equals(scenario)) {
@@ -403,7 +404,7 @@ public final class IngestBenchmark {
         cmd.add(0, javaCommand);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), IngestBenchmark.class.getName(),
                 Integer.toString(n), "a", sync, "store=" + store, "threads=" + threads, "pool=" + pool,
-                "lanes=" + System.getProperty("openai-batch.jdbcAppendLanes", "1"), "prefix=" + tablePrefix,
+                "lanes=" + JdbcBatchStore.defaultAppendLanes(), "prefix=" + tablePrefix,
                 "startAt=" + startAt));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }

@@ -88,9 +88,11 @@ public class JdbcBatchStore implements BatchStore {
     static final int IDLE_CONNECTIONS = 3;
     /**
      * Append lanes (group commits that write at the same time, each into open segments of its own): the system
-     * property {@code openai-batch.jdbcAppendLanes}, default 1.
+     * property {@code openai-batch.jdbcAppendLanes}, default 2 (1 on a single core). One lane leaves the machine half
+     * idle while its producers wait for each write's round trip; a second writes while the first waits.
      */
-    static final int DEFAULT_APPEND_LANES = Integer.getInteger("openai-batch.jdbcAppendLanes", 1);
+    static final int DEFAULT_APPEND_LANES = Integer.getInteger("openai-batch.jdbcAppendLanes",
+            Math.min(2, Runtime.getRuntime().availableProcessors()));
     /**
      * Write a segment's emission checkpoint for every this many lines (and whenever the segment is read or changed):
      * the system property {@code openai-batch.jdbcCheckpointEvery}, default 1 (every line; see
@@ -171,6 +173,11 @@ public class JdbcBatchStore implements BatchStore {
     public JdbcBatchStore createSchema(boolean create) {
         this.createSchema = create;
         return this;
+    }
+
+    /** The append lanes of a store whose {@link #appendLanes(int)} is not set (read when this class loads). */
+    public static int defaultAppendLanes() {
+        return DEFAULT_APPEND_LANES;
     }
 
     /**

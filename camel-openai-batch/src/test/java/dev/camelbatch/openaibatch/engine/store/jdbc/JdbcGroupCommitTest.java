@@ -69,8 +69,9 @@ class JdbcGroupCommitTest {
             }
             default -> throw new IllegalArgumentException(database);
         }
+        // one append lane: every call below joins the same group
         JdbcBatchStore store = new JdbcBatchStore(ds, "group-" + NAMES.incrementAndGet(), prefix, SyncPolicy.INTERVAL,
-                MAPPER, tmp.resolve("work"));
+                MAPPER, tmp.resolve("work")).appendLanes(1);
         store.start();
         cleanup.add(store::close);
         return store;

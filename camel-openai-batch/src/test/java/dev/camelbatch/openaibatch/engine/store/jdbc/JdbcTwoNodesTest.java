@@ -70,8 +70,13 @@ class JdbcTwoNodesTest {
     }
 
     private JdbcBatchStore node(DataSource ds, String prefix, String name, String node) throws Exception {
+        // one append lane: a node's open segment is the one of its lane
+        return node(ds, prefix, name, node, 1);
+    }
+
+    private JdbcBatchStore node(DataSource ds, String prefix, String name, String node, int lanes) throws Exception {
         JdbcBatchStore store = new JdbcBatchStore(ds, name, prefix, SyncPolicy.INTERVAL, MAPPER,
-                tmp.resolve(node));
+                tmp.resolve(node)).appendLanes(lanes);
         store.start();
         cleanup.add(store::close);
         return store;
@@ -154,6 +159,53 @@ class JdbcTwoNodesTest {
         List<String> aged = b.sealOpen(s -> true, SealReason.BATCH_TIMEOUT);
         assertThat(aged).containsExactlyInAnyOrderElementsOf(open.stream().map(SegmentInfo::getId).toList());
         assertThat(a.segments()).noneMatch(s -> s.getStatus() == SegmentStatus.OPEN);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "h2", "postgres" })
+    void twoLanesOfOneNodeFillSegmentsOfTheirOwn(String database) throws Exception {
+        DataSource ds = database(database);
+        String prefix = TestDatabases.uniquePrefix("lanes");
+        cleanup.add(() -> TestDatabases.dropTables(ds, prefix));
+        JdbcBatchStore store = node(ds, prefix, "lanes-" + NAMES.incrementAndGet(), "a", 2);
+        SegmentLimits limits = new SegmentLimits(25, 4_000, 0, 0);
+        // a producer's lane is chosen by its thread: one thread for each lane
+        List<Thread> producers = new ArrayList<>();
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (int lane = 0; producers.size() < 2; ) {
+            String tag = "t" + producers.size();
+            Thread t = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 60; i++) {
+                        store.append(CHAT, "m", List.of(request(tag + "-" + i, i)), limits);
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            if (t.getId() % 2 == lane) {
+                producers.add(t);
+                lane++;
+            }
+        }
+        producers.forEach(Thread::start);
+        for (Thread t : producers) {
+            t.join(TimeUnit.SECONDS.toMillis(60));
+        }
+        assertThat(failures).isEmpty();
+
+        int total = 0;
+        for (SegmentInfo s : store.segments()) {
+            List<String> segIds = ids(store, s.getId());
+            assertThat(segIds).as("rows of %s", s.getId()).hasSize(s.getRequestCount());
+            assertThat(s.getRequestCount()).isLessThanOrEqualTo(limits.maxRequests());
+            assertThat(segIds.stream().map(id -> id.substring(0, 2)).distinct())
+                    .as("the producers whose requests are in %s", s.getId()).hasSize(1);
+            total += segIds.size();
+        }
+        assertThat(total).isEqualTo(120);
+        assertThat(store.segments()).as("an open segment per lane")
+                .filteredOn(s -> s.getStatus() == SegmentStatus.OPEN).hasSize(2);
     }
 
     @ParameterizedTest
