@@ -159,9 +159,10 @@ public class SegmentInfo implements Cloneable {
     }
 
     /**
-     * Sets the status as a store read it back; every change of status goes through {@link SegmentLifecycle#move}.
+     * Sets the status: {@link SegmentLifecycle} only ({@code move}, {@code begin}, and {@code restore} for a status a
+     * store read back).
      */
-    public void setStatus(SegmentStatus status) {
+    void setStatus(SegmentStatus status) {
         this.status = status;
     }
 

@@ -87,6 +87,14 @@ public final class SegmentLifecycle {
         }
     }
 
+    /**
+     * Puts back a status a store read from where it keeps segments (a row, a state file): not a change, so no move of
+     * the table; a store writes only statuses that a move decided.
+     */
+    public static void restore(SegmentInfo s, SegmentStatus read) {
+        s.setStatus(read);
+    }
+
     /** The status a new segment starts in (a move from nothing). */
     static void begin(SegmentInfo s, SegmentStatus status) {
         if (!allowed(null, status)) {

@@ -408,7 +408,7 @@ public class JdbcBatchStore implements BatchStore {
     private SegmentInfo toInfo(ResultSet rs) throws SQLException, IOException {
         SegmentInfo s = readState(rs.getString(2));
         s.setId(rs.getString(1));
-        s.setStatus(SegmentStatus.valueOf(rs.getString(3)));
+        SegmentLifecycle.restore(s, SegmentStatus.valueOf(rs.getString(3)));
         s.setRequestCount(rs.getInt(4));
         s.setBytes(rs.getLong(5));
         s.setTokens(rs.getLong(6));

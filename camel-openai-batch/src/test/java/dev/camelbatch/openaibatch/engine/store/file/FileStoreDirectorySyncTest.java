@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import dev.camelbatch.openaibatch.engine.store.BatchStore;
 import dev.camelbatch.openaibatch.engine.store.SealReason;
 import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
 import org.junit.jupiter.api.AfterEach;
@@ -85,7 +86,7 @@ class FileStoreDirectorySyncTest {
 
         before = syncs.size();
         SegmentInfo sealed = store.segment(id);
-        sealed.setStatus(SegmentStatus.UPLOADING);
+        SegmentLifecycle.restore(sealed, SegmentStatus.UPLOADING);
         store.update(sealed);
         assertThat(syncs.size()).as("an updated state renamed into place").isGreaterThan(before);
 
@@ -108,7 +109,7 @@ class FileStoreDirectorySyncTest {
         store.append("/v1/chat/completions", "gpt-4o-mini", List.of(rec("a1", 3, "{\"k\":\"v\"}")), ROOMY);
         store.sealOpen(s -> true, SealReason.FLUSH);
         SegmentInfo s = store.segments().get(0);
-        s.setStatus(SegmentStatus.UPLOADING);
+        SegmentLifecycle.restore(s, SegmentStatus.UPLOADING);
         store.update(s);
         store.createSealedSegment("/v1/chat/completions", "gpt-4o-mini", 2, s.getId(), List.of(rec("r1")));
         assertThat(syncs).isEmpty();

@@ -6,6 +6,7 @@ import java.util.List;
 import dev.camelbatch.openaibatch.engine.store.LeaseLostException;
 import dev.camelbatch.openaibatch.engine.store.SealReason;
 import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
 import org.h2.jdbcx.JdbcConnectionPool;
@@ -53,7 +54,7 @@ class JdbcCheckpointEveryTest {
             String id = a.sealOpen(s -> true, SealReason.FLUSH).get(0);
             assertThat(a.tryClaim(id, "node-a", 60_000)).isTrue();
             SegmentInfo s = a.segment(id);
-            s.setStatus(SegmentStatus.FINISHED);
+            SegmentLifecycle.restore(s, SegmentStatus.FINISHED);
             a.update(s);
             for (int i = 1; i <= 25; i++) {
                 a.checkpoint(id, i, 0, 0);

@@ -16,6 +16,7 @@ import javax.sql.DataSource;
 import dev.camelbatch.openaibatch.engine.store.BatchStoreContract;
 import dev.camelbatch.openaibatch.engine.store.SealReason;
 import dev.camelbatch.openaibatch.engine.store.SegmentInfo;
+import dev.camelbatch.openaibatch.engine.store.SegmentLifecycle;
 import dev.camelbatch.openaibatch.engine.store.SegmentStatus;
 import dev.camelbatch.openaibatch.engine.store.SyncPolicy;
 import org.h2.jdbcx.JdbcDataSource;
@@ -126,7 +127,7 @@ class JdbcConnectionsTest {
         String id = store.sealOpen(s -> true, SealReason.FLUSH).get(0);
         assertThat(store.tryClaim(id, "node", 60_000)).isTrue();
         SegmentInfo s = store.segment(id);
-        s.setStatus(SegmentStatus.FINISHED);
+        SegmentLifecycle.restore(s, SegmentStatus.FINISHED);
         store.update(s);
         for (int i = 1; i <= n; i++) {
             store.checkpoint(id, i, 0, 0);
