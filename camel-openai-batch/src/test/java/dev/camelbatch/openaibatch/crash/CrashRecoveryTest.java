@@ -183,7 +183,8 @@ class CrashRecoveryTest {
                 }
             }
             long duplicates = lines.size() - counts.size();
-            LOG.info("crash test: {} results, {} duplicates over {} kills", lines.size(), duplicates, kills);
+            System.out.println("crash test (" + store + ", seed " + seed + "): " + lines.size() + " results for " + n
+                               + " requests, " + duplicates + " duplicates over " + kills + " kills");
             assertThat(duplicates).as("duplicates: only the line in flight at a kill may come twice")
                     .isLessThanOrEqualTo(kills);
             ExecutionAudit.assertClean(sim);
