@@ -87,6 +87,13 @@ public final class SegmentLifecycle {
         }
     }
 
+    /** Seals a segment: the move to {@code SEALED}, with when and why it was sealed. */
+    public static void seal(SegmentInfo s, SealReason reason, long at) {
+        move(s, SegmentStatus.SEALED);
+        s.setSealedAt(at);
+        s.sealedBy(reason);
+    }
+
     /**
      * Puts back a status a store read from where it keeps segments (a row, a state file): not a change, so no move of
      * the table; a store writes only statuses that a move decided.

@@ -247,9 +247,7 @@ public class FileBatchStore implements BatchStore {
                 if (previous != null) {
                     // a crash after a seal but before its state reached the disk: the older one was being sealed
                     SegmentInfo older = segments.get(previous);
-                    SegmentLifecycle.move(older, SegmentStatus.SEALED);
-                    older.setSealedAt(System.currentTimeMillis());
-                    older.sealedBy(SealReason.RECOVERED);
+                    SegmentLifecycle.seal(older, SealReason.RECOVERED, System.currentTimeMillis());
                     states.write(older);
                 }
             }
@@ -593,9 +591,8 @@ public class FileBatchStore implements BatchStore {
                             states.write(s);
                             openByGroup.put(group, s.getId());
                         } else {
-                            SegmentLifecycle.move(s, SegmentStatus.SEALED);
-                            s.setSealedAt(System.currentTimeMillis());
-                            s.sealedBy(SealReason.atCommit(st.sealReason, seal));
+                            SegmentLifecycle.seal(s, SealReason.atCommit(st.sealReason, seal),
+                                    System.currentTimeMillis());
                             states.write(s);
                             sealed.add(s.getId());
                         }
@@ -620,9 +617,7 @@ public class FileBatchStore implements BatchStore {
                     ensureOpen();
                     for (StagingSegment st : all) {
                         SegmentInfo s = st.info;
-                        SegmentLifecycle.move(s, SegmentStatus.SEALED);
-                        s.setSealedAt(System.currentTimeMillis());
-                        s.sealedBy(SealReason.atCommit(st.sealReason, false));
+                        SegmentLifecycle.seal(s, SealReason.atCommit(st.sealReason, false), System.currentTimeMillis());
                         prepare.accept(s);
                         if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
                             throw new IllegalStateException("a prepared segment must be sealed or later, was "
@@ -816,9 +811,7 @@ public class FileBatchStore implements BatchStore {
             });
         }
         openByGroup.remove(groupKey(s.getEndpoint(), s.getModel()));
-        SegmentLifecycle.move(s, SegmentStatus.SEALED);
-        s.setSealedAt(System.currentTimeMillis());
-        s.sealedBy(reason);
+        SegmentLifecycle.seal(s, reason, System.currentTimeMillis());
         states.write(s);
         LOG.debug("Store '{}': sealed {} ({} requests, {} bytes) by {}", name, s.getId(), s.getRequestCount(),
                 s.getBytes(), reason);

@@ -251,9 +251,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
                 if (last && !seal && !limits.isFull(st.seg.count, st.seg.bytes, st.seg.tokens) && insertOpen(st)) {
                     continue;
                 }
-                SegmentLifecycle.move(s, SegmentStatus.SEALED);
-                s.setSealedAt(now);
-                s.sealedBy(SealReason.atCommit(st.sealReason, seal));
+                SegmentLifecycle.seal(s, SealReason.atCommit(st.sealReason, seal), now);
                 segments.insert(c, s, null, false);
                 sealed.add(s.getId());
             }
@@ -275,9 +273,7 @@ final class JdbcDocumentAppender implements BatchStore.DocumentAppender {
             long now = System.currentTimeMillis();
             for (Staged st : all) {
                 SegmentInfo s = st.info();
-                SegmentLifecycle.move(s, SegmentStatus.SEALED);
-                s.setSealedAt(now);
-                s.sealedBy(SealReason.atCommit(st.sealReason, false));
+                SegmentLifecycle.seal(s, SealReason.atCommit(st.sealReason, false), now);
                 prepare.accept(s);
                 if (s.getStatus() == SegmentStatus.OPEN || s.getStatus() == SegmentStatus.STAGING) {
                     throw new IllegalStateException("a prepared segment must be sealed or later, was "

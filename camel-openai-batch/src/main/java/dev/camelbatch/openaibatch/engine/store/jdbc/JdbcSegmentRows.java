@@ -172,9 +172,7 @@ final class JdbcSegmentRows {
         s.setRequestCount(seg.count);
         s.setBytes(seg.bytes);
         s.setTokens(seg.tokens);
-        SegmentLifecycle.move(s, SegmentStatus.SEALED);
-        s.setSealedAt(now);
-        s.sealedBy(reason);
+        SegmentLifecycle.seal(s, reason, now);
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + t.segments + " SET status = ?, open_slot = NULL,"
                                                        + " lease_until = NULL, request_count = ?, bytes = ?,"
                                                        + " tokens = ?, state = ?, updated_at = ? WHERE id = ?")) {
