@@ -2,6 +2,7 @@ package dev.camelbatch.openaibatch.engine.io;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -24,6 +26,8 @@ public final class PrivateFiles {
     private static final Set<PosixFilePermission> FILE_PERMS = PosixFilePermissions.fromString("rw-------");
     private static final FileAttribute<Set<PosixFilePermission>> FILE_ATTRIBUTE =
             PosixFilePermissions.asFileAttribute(FILE_PERMS);
+    private static final Set<StandardOpenOption> NEW_FILE = EnumSet.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE);
 
     private PrivateFiles() {
     }
@@ -50,10 +54,18 @@ public final class PrivateFiles {
         }
     }
 
-    /** Opens a file for writing from its start (created owner-only, or truncated and made owner-only). */
+    /**
+     * Opens a new owner-only file for writing; a file of that name is deleted first. Never truncates: on ext4 a file
+     * truncated when opened is flushed to disk when it is closed (the {@code auto_da_alloc} safeguard for files
+     * replaced in place), which made closing a downloaded output file wait for the disk.
+     */
     public static OutputStream newOutputStream(Path p) throws IOException {
-        createFile(p);
-        return Files.newOutputStream(p, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        Files.deleteIfExists(p);
+        try {
+            return Channels.newOutputStream(Files.newByteChannel(p, NEW_FILE, FILE_ATTRIBUTE));
+        } catch (UnsupportedOperationException e) {
+            return Channels.newOutputStream(Files.newByteChannel(p, NEW_FILE));
+        }
     }
 
     /** A new owner-only file with a unique name in {@code dir}. */
