@@ -32,7 +32,9 @@ import org.apache.camel.impl.DefaultCamelContext;
  * Emission benchmark: an N-line output file of a finished batch emitted by the consumer to a no-op route,
  * against plain Jackson streaming the same file line by line (the limit). Prints lines per second, the ratio and the
  * heap. The time of the component includes downloading the file from the simulator. After two warm-up runs of both,
- * five rounds alternate the two; the medians are compared.
+ * five rounds alternate the two; the medians are compared. Each run of the component also prints its phases: starting
+ * the context, up to the first line (the first cycle and the download, with its first pass over the file) and from
+ * the first line to the last.
  * <p>
  * Arguments: {@code [lines=1000000] [outputFormat=content] [store=file|postgres] [rounds=5] [warmups=2]}.
  * {@code store=postgres}: the finished segment is in the JDBC store on the PostgreSQL server named by
@@ -159,6 +161,7 @@ public final class EmissionBenchmark {
             throws Exception {
         CountDownLatch done = new CountDownLatch(n);
         AtomicLong chars = new AtomicLong();
+        AtomicLong first = new AtomicLong();
         CamelContext context = new DefaultCamelContext();
         OpenAIBatchComponent component = new OpenAIBatchComponent();
         component.getConfiguration().setApiKey("sk-bench");
@@ -176,6 +179,9 @@ public final class EmissionBenchmark {
                         .process(e -> {
                             Object body = e.getMessage().getBody();
                             chars.addAndGet(body != null ? body.hashCode() & 1 : 0);
+                            if (first.get() == 0) {
+                                first.compareAndSet(0, System.nanoTime());
+                            }
                             done.countDown();
                         });
             }
@@ -187,10 +193,15 @@ public final class EmissionBenchmark {
             CpuShares cpu = new CpuShares();
             long t0 = System.nanoTime();
             context.start();
+            long started = System.nanoTime();
             if (!done.await(30, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("emission did not finish: " + done.getCount() + " lines missing");
             }
-            rate = n / ((System.nanoTime() - t0) / 1e9);
+            long end = System.nanoTime();
+            rate = n / ((end - t0) / 1e9);
+            System.out.printf("    phases: start %d ms, to first line %d ms, emitting %d ms (%,.0f lines/s)%n",
+                    (started - t0) / 1_000_000, (first.get() - started) / 1_000_000, (end - first.get()) / 1_000_000,
+                    n / ((end - first.get()) / 1e9));
             lastCpu = cpu.report() + "\n    " + cpu.threads();
             peak = heap.peakMb();
             live = heap.maxLiveMb();
