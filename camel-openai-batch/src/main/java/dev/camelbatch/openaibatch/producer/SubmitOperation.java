@@ -35,6 +35,7 @@ import dev.camelbatch.openaibatch.engine.EngineStats;
 import dev.camelbatch.openaibatch.engine.OpenAIProvider;
 import dev.camelbatch.openaibatch.engine.SubmissionCalls;
 import dev.camelbatch.openaibatch.engine.Submitter;
+import dev.camelbatch.openaibatch.engine.io.PrivateFiles;
 import dev.camelbatch.openaibatch.engine.lines.CustomIdSet;
 import dev.camelbatch.openaibatch.engine.lines.InvalidRequestException;
 import dev.camelbatch.openaibatch.engine.lines.LineReader;
@@ -118,7 +119,7 @@ final class SubmitOperation {
 
             Open(Path file) throws IOException {
                 this.file = file;
-                this.out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
+                this.out = new java.io.BufferedOutputStream(PrivateFiles.openEmpty(file), 1 << 16);
             }
         }
 

@@ -68,6 +68,14 @@ public final class PrivateFiles {
         }
     }
 
+    /**
+     * Opens a file that was just created empty (by {@link #createTempFile}, say) for writing, without truncating it
+     * (see {@link #newOutputStream}).
+     */
+    public static OutputStream openEmpty(Path p) throws IOException {
+        return Files.newOutputStream(p, StandardOpenOption.WRITE);
+    }
+
     /** A new owner-only file with a unique name in {@code dir}. */
     public static Path createTempFile(Path dir, String prefix, String suffix) throws IOException {
         Path file = Files.createTempFile(dir, prefix, suffix);

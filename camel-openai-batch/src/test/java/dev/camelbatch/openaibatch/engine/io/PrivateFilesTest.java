@@ -49,4 +49,15 @@ class PrivateFilesTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).isEqualTo("rw-------");
         assertThat(Files.readString(oldCopy)).isEqualTo("a longer leftover of an interrupted download\n");
     }
+
+    @Test
+    void aTemporaryFileIsWrittenAsItWasCreated() throws Exception {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path p = PrivateFiles.createTempFile(dir, "upload-", ".jsonl");
+        try (OutputStream out = PrivateFiles.openEmpty(p)) {
+            out.write("{\"custom_id\":\"a\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(Files.readString(p)).isEqualTo("{\"custom_id\":\"a\"}\n");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).isEqualTo("rw-------");
+    }
 }

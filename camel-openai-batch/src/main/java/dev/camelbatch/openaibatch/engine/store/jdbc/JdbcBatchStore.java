@@ -586,7 +586,7 @@ public class JdbcBatchStore implements BatchStore {
         ensureOpen();
         PrivateFiles.createDirectories(workDirectory);
         Path file = PrivateFiles.createTempFile(workDirectory, "upload-" + segmentId + "-", ".jsonl");
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+        try (OutputStream out = new BufferedOutputStream(PrivateFiles.openEmpty(file), 1 << 16)) {
             streamLines(segmentId, line -> {
                 try {
                     out.write(line);
