@@ -11,7 +11,6 @@ import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -277,30 +276,9 @@ public class JdbcBatchStore implements BatchStore {
         }
         spool = new JdbcSpool(tables, segmentRows, requestRows, connections, syncPolicy != SyncPolicy.ALWAYS,
                 appendLanes);
-        checkpoints = new JdbcCheckpoints(tables, connections.held("checkpoint", new AsyncSession(postgres)),
-                checkpointEvery);
+        checkpoints = new JdbcCheckpoints(tables,
+                connections.held("checkpoint", JdbcConnections.Session.asynchronousCommit(postgres)), checkpointEvery);
         started = true;
-    }
-
-    /** A session whose transactions commit without waiting for the WAL flush (PostgreSQL). */
-    private record AsyncSession(boolean postgres) implements JdbcConnections.Session {
-        @Override
-        public void open(Connection c) throws SQLException {
-            if (postgres) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("SET synchronous_commit TO OFF");
-                }
-            }
-        }
-
-        @Override
-        public void reset(Connection c) throws SQLException {
-            if (postgres) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("RESET synchronous_commit");
-                }
-            }
-        }
     }
 
     // ---------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@ package dev.camelbatch.openaibatch.engine.store.jdbc;
 import java.net.SocketException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -174,6 +175,34 @@ final class JdbcConnections implements AutoCloseable {
         void open(Connection c) throws SQLException;
 
         void reset(Connection c) throws SQLException;
+
+        /**
+         * With {@code on}: transactions that commit without waiting for the WAL flush ({@code synchronous_commit}
+         * off, PostgreSQL only; the caller decides); without: nothing to set.
+         */
+        static Session asynchronousCommit(boolean on) {
+            return new AsynchronousCommit(on);
+        }
+    }
+
+    private record AsynchronousCommit(boolean on) implements Session {
+        @Override
+        public void open(Connection c) throws SQLException {
+            if (on) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET synchronous_commit TO OFF");
+                }
+            }
+        }
+
+        @Override
+        public void reset(Connection c) throws SQLException {
+            if (on) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("RESET synchronous_commit");
+                }
+            }
+        }
     }
 
     /** A connection dedicated to one user at a time (the caller serialises its use). */

@@ -3,7 +3,6 @@ package dev.camelbatch.openaibatch.engine.store.jdbc;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -54,7 +53,7 @@ final class JdbcSpool implements AutoCloseable {
         this.lanes = new JdbcLane[Math.max(1, laneCount)];
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new JdbcLane(freeSlot(), connections.held("append lane " + i,
-                    new SyncCommitSession(tables.postgres() && asyncCommit)));
+                    JdbcConnections.Session.asynchronousCommit(tables.postgres() && asyncCommit)));
         }
     }
 
@@ -86,27 +85,6 @@ final class JdbcSpool implements AutoCloseable {
     /** Calls of {@link #append} that succeeded. */
     long calls() {
         return calls.get();
-    }
-
-    /** Session of a lane's connection: spooled requests commit asynchronously (PostgreSQL) unless ALWAYS. */
-    private record SyncCommitSession(boolean off) implements JdbcConnections.Session {
-        @Override
-        public void open(Connection c) throws SQLException {
-            if (off) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("SET synchronous_commit TO OFF");
-                }
-            }
-        }
-
-        @Override
-        public void reset(Connection c) throws SQLException {
-            if (off) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("RESET synchronous_commit");
-                }
-            }
-        }
     }
 
     // ---------------------------------------------------------------- calls and lanes
